@@ -1,0 +1,69 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Herald",
+    products: [
+        .executable(name: "heraldd", targets: ["heraldd"]),
+        .executable(name: "heraldctl", targets: ["heraldctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages, each with a thin shim for variadic calls.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+
+        // Pure domain logic: no I/O.
+        .target(name: "HeraldCore", swiftSettings: strict),
+        .target(
+            name: "HeraldStore",
+            dependencies: ["HeraldCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .target(
+            name: "HeraldHTTP",
+            dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .target(
+            name: "HeraldMatrix",
+            dependencies: ["HeraldCore", "HeraldHTTP", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .target(
+            name: "HeraldDBus",
+            dependencies: ["CSystemd", "HeraldCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        // The control protocol: heraldctl depends on this and nothing that touches curl, sd-bus or SQLite.
+        .target(
+            name: "HeraldControl",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "heraldd",
+            dependencies: [
+                "HeraldCore", "HeraldStore", "HeraldHTTP", "HeraldMatrix", "HeraldDBus", "HeraldControl", "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "heraldctl",
+            dependencies: ["HeraldControl", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+
+        .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"], swiftSettings: strict),
+        .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore"], swiftSettings: strict),
+        .testTarget(name: "HeraldControlTests", dependencies: ["HeraldControl"], swiftSettings: strict),
+        .testTarget(name: "HeraldMatrixTests", dependencies: ["HeraldMatrix", "HeraldCore", "HeraldHTTP"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,43 @@
+/// What a room event means for a notification, once the Matrix layer has read it.
+public struct IncomingMessage: Sendable, Equatable {
+    public enum Content: Sendable, Equatable {
+        case text(String)
+        case emote(String)
+        case image, file, audio, video, location, sticker
+        case encrypted
+    }
+
+    public var eventID: String
+    public var roomID: String
+    public var sender: String
+    /// The sender's display name in the room, or their user ID.
+    public var senderName: String
+    public var content: Content
+    /// Server timestamp in milliseconds.
+    public var timestamp: Int64
+
+    public init(eventID: String, roomID: String, sender: String, senderName: String, content: Content, timestamp: Int64) {
+        self.eventID = eventID
+        self.roomID = roomID
+        self.sender = sender
+        self.senderName = senderName
+        self.content = content
+        self.timestamp = timestamp
+    }
+}
+
+/// What Herald knows of a room to title its notification.
+public struct RoomInfo: Sendable, Equatable, Codable {
+    public var name: String?
+    public var joinedMembers: Int
+    public var isDirect: Bool
+
+    public init(name: String? = nil, joinedMembers: Int = 0, isDirect: Bool = false) {
+        self.name = name
+        self.joinedMembers = joinedMembers
+        self.isDirect = isDirect
+    }
+
+    /// A direct chat is titled by the person alone: a room marked direct, or an unnamed room of two.
+    public var titledByPerson: Bool { isDirect || (name == nil && joinedMembers <= 2) }
+}

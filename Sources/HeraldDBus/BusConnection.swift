@@ -1,0 +1,191 @@
+import CSystemd
+import Glibc
+import Logging
+import Synchronization
+
+/// A D-Bus failure: a negative errno from sd-bus, or an error reply from the peer.
+public struct BusError: Error, CustomStringConvertible, Sendable {
+    public var name: String
+    public var message: String
+    public var description: String { "\(name): \(message)" }
+
+    init(errno code: Int32, _ what: String) {
+        name = "errno"
+        message = "\(what): \(String(cString: strerror(-code)))"
+    }
+
+    public init(name: String, message: String) {
+        self.name = name
+        self.message = message
+    }
+}
+
+/// Turns a negative-errno return into a thrown `BusError`.
+@discardableResult
+func check(_ rc: Int32, _ what: @autoclosure () -> String) throws -> Int32 {
+    if rc < 0 { throw BusError(errno: rc, what()) }
+    return rc
+}
+
+/// One sd-bus connection driven by its own sd-event loop on one thread.
+///
+/// sd-bus is not thread-safe, so every touch of the bus happens on that thread: callers hand
+/// it closures (`perform`), and method calls complete through continuations resumed from the
+/// reply callback. The thread sleeps in `sd_event_loop` until the bus socket or the job
+/// eventfd is readable.
+public final class BusConnection: @unchecked Sendable {
+    private let bus: OpaquePointer
+    private let event: OpaquePointer
+    private let jobFD: Int32
+    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    private var thread: pthread_t?
+    private let logger: Logger
+    private let stopped = Mutex(false)
+    /// Signal subscriptions, kept alive for the connection's life. Bus thread only.
+    private var matches: [SignalMatch] = []
+
+    /// Connects to the user's session bus (`DBUS_SESSION_BUS_ADDRESS`, else `$XDG_RUNTIME_DIR/bus`).
+    public static func session(logger: Logger) throws -> BusConnection {
+        var b: OpaquePointer?
+        try check(sd_bus_open_user(&b), "cannot connect to the session bus")
+        return try BusConnection(bus: b!, logger: logger)
+    }
+
+    private init(bus: OpaquePointer, logger: Logger) throws {
+        self.bus = bus
+        self.logger = logger
+        _ = sd_bus_set_description(bus, "herald")
+        var e: OpaquePointer?
+        try check(sd_event_new(&e), "sd_event_new")
+        event = e!
+        jobFD = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
+        guard jobFD >= 0 else { throw BusError(errno: -errno, "eventfd") }
+        try check(sd_bus_attach_event(bus, event, 0), "sd_bus_attach_event")
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        try check(sd_event_add_io(event, nil, jobFD, UInt32(EPOLLIN.rawValue), { _, fd, _, user in
+            var counter: UInt64 = 0
+            _ = read(fd, &counter, 8)
+            Unmanaged<BusConnection>.fromOpaque(user!).takeUnretainedValue().runJobs()
+            return 0
+        }, me), "sd_event_add_io")
+        var tid = pthread_t()
+        let box = Unmanaged.passRetained(self).toOpaque()
+        let rc = pthread_create(&tid, nil, { raw in
+            let conn = Unmanaged<BusConnection>.fromOpaque(raw!).takeRetainedValue()
+            _ = sd_event_loop(conn.event)
+            return nil
+        }, box)
+        precondition(rc == 0, "pthread_create failed")
+        thread = tid
+    }
+
+    deinit {
+        _ = sd_bus_flush_close_unref(bus)
+        _ = sd_event_unref(event)
+        Glibc.close(jobFD)
+    }
+
+    /// The unique name this connection has on the bus.
+    public var uniqueName: String {
+        get async throws {
+            try await perform { conn in
+                var name: UnsafePointer<CChar>?
+                try check(sd_bus_get_unique_name(conn.bus, &name), "sd_bus_get_unique_name")
+                return String(cString: name!)
+            }
+        }
+    }
+
+    /// Stops the loop and waits for the bus thread to end; pending calls fail.
+    public func close() {
+        let already = stopped.withLock { s -> Bool in defer { s = true }; return s }
+        guard !already else { return }
+        submit { _ = sd_event_exit(self.event, 0) }
+        if let thread { pthread_join(thread, nil) }
+    }
+
+    private func submit(_ job: @escaping @Sendable () -> Void) {
+        jobs.withLock { $0.append(job) }
+        var one: UInt64 = 1
+        _ = write(jobFD, &one, 8)
+    }
+
+    private func runJobs() {
+        let batch = jobs.withLock { j -> [@Sendable () -> Void] in defer { j = [] }; return j }
+        for job in batch { job() }
+    }
+
+    /// Runs `body` on the bus thread and returns its result.
+    public func perform<T: Sendable>(_ body: @escaping @Sendable (BusConnection) throws -> T) async throws -> T {
+        if stopped.withLock({ $0 }) { throw BusError(name: "closed", message: "the bus connection is closed") }
+        return try await withCheckedThrowingContinuation { cont in
+            submit { cont.resume(with: Result { try body(self) }) }
+        }
+    }
+
+    /// Calls a method; `build` appends the arguments and `decode` reads the reply, both on the bus thread.
+    public func call<T: Sendable>(
+        destination: String, path: String, interface: String, member: String,
+        timeoutMicroseconds: UInt64 = 25_000_000,
+        build: @escaping @Sendable (MessageWriter) throws -> Void = { _ in },
+        decode: @escaping @Sendable (MessageReader) throws -> T
+    ) async throws -> T {
+        if stopped.withLock({ $0 }) { throw BusError(name: "closed", message: "the bus connection is closed") }
+        return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<T, any Error>) in
+            submit {
+                let bus = self.bus
+                do {
+                    var m: OpaquePointer?
+                    try check(sd_bus_message_new_method_call(bus, &m, destination, path, interface, member), "new method call \(member)")
+                    defer { sd_bus_message_unref(m) }
+                    try build(MessageWriter(m!))
+                    let pending = PendingCall { reply in
+                        cont.resume(with: Result {
+                            if let err = sd_bus_message_get_error(reply), sd_bus_error_is_set(err) != 0 {
+                                throw BusError(name: String(cString: err.pointee.name), message: err.pointee.message.map { String(cString: $0) } ?? "")
+                            }
+                            return try decode(MessageReader(reply))
+                        })
+                    }
+                    let user = Unmanaged.passRetained(pending).toOpaque()
+                    let rc = sd_bus_call_async(bus, nil, m, { reply, user, _ in
+                        let p = Unmanaged<PendingCall>.fromOpaque(user!).takeRetainedValue()
+                        p.complete(reply!)
+                        return 1
+                    }, user, timeoutMicroseconds)
+                    if rc < 0 {
+                        Unmanaged<PendingCall>.fromOpaque(user).release()
+                        throw BusError(errno: rc, "call \(member)")
+                    }
+                } catch {
+                    cont.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// Subscribes to a signal for the life of the connection; `handler` runs on the bus thread.
+    public func onSignal(
+        path: String?, interface: String, member: String,
+        _ handler: @escaping @Sendable (MessageReader) -> Void
+    ) async throws {
+        try await perform { conn in
+            let match = SignalMatch(handler)
+            try check(sd_bus_match_signal(conn.bus, nil, nil, path, interface, member, { m, user, _ in
+                Unmanaged<SignalMatch>.fromOpaque(user!).takeUnretainedValue().handler(MessageReader(m!))
+                return 0
+            }, Unmanaged.passUnretained(match).toOpaque()), "match \(interface).\(member)")
+            conn.matches.append(match)
+        }
+    }
+}
+
+private final class PendingCall {
+    let complete: (OpaquePointer) -> Void
+    init(_ complete: @escaping (OpaquePointer) -> Void) { self.complete = complete }
+}
+
+private final class SignalMatch {
+    let handler: @Sendable (MessageReader) -> Void
+    init(_ handler: @escaping @Sendable (MessageReader) -> Void) { self.handler = handler }
+}

@@ -1,0 +1,78 @@
+/// A request for the libcurl driver. Bodies are bytes; JSON encoding happens above this layer.
+public struct HTTPRequest: Sendable {
+    public enum Method: String, Sendable { case get = "GET", post = "POST", put = "PUT", delete = "DELETE" }
+
+    public var method: Method
+    public var url: String
+    /// Header lines as (name, value); names are sent as given.
+    public var headers: [(String, String)]
+    public var body: [UInt8]?
+    /// Whole-transfer limit, connection included.
+    public var timeoutMilliseconds: Int
+    /// The transfer is aborted (not buffered) once the body grows past this.
+    public var maxResponseBytes: Int
+    /// Seconds without a single byte before a connection is taken for dead
+    /// (half-open after suspend or a network change). A long poll sets this above its own timeout.
+    public var stallSeconds: Int
+
+    public init(
+        method: Method = .get, url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
+        timeoutMilliseconds: Int = 30_000, maxResponseBytes: Int = 8 << 20, stallSeconds: Int = 30
+    ) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.maxResponseBytes = maxResponseBytes
+        self.stallSeconds = stallSeconds
+    }
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    /// Header names lower-cased; a repeated header keeps its last value.
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [String: String] = [:], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+public enum HTTPError: Error, Equatable, CustomStringConvertible {
+    /// Could not resolve, connect, or the connection broke; worth retrying later.
+    case transport(code: Int, message: String)
+    case timedOut
+    case responseTooLarge(limit: Int)
+    case invalidRequest(String)
+    case shutDown
+
+    public var description: String {
+        switch self {
+        case .transport(_, let message): return message
+        case .timedOut: return "the request timed out"
+        case .responseTooLarge(let limit): return "the response was larger than \(limit) bytes"
+        case .invalidRequest(let why): return "invalid request: \(why)"
+        case .shutDown: return "the HTTP driver is shut down"
+        }
+    }
+}
+
+/// The one seam between Matrix logic and the network, so that sync logic is tested without sockets.
+public protocol HTTPTransport: Sendable {
+    func perform(_ request: HTTPRequest) async throws -> HTTPResponse
+}
+
+public struct HTTPClientOptions: Sendable {
+    /// Extra CA bundle for a private homeserver; verification is never turned off.
+    public var caFile: String?
+    public var userAgent: String
+
+    public init(caFile: String? = nil, userAgent: String = "Herald") {
+        self.caFile = caFile
+        self.userAgent = userAgent
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import HeraldHTTP
+
+/// A failed Matrix call, classified for the sync loop's decisions.
+public enum MatrixError: Error, Equatable, CustomStringConvertible {
+    /// The server answered with an error (`errcode`, `error`); `retryAfterMilliseconds` from a 429.
+    case server(status: Int, errcode: String, message: String, retryAfterMilliseconds: Int?, softLogout: Bool)
+    case network(HTTPError)
+    case badResponse(String)
+
+    public var description: String {
+        switch self {
+        case .server(let status, let code, let message, _, _): return "\(code) (\(status)): \(message)"
+        case .network(let e): return e.description
+        case .badResponse(let why): return "unexpected answer from the homeserver: \(why)"
+        }
+    }
+
+    /// The access token is gone for good (deleted device, logout elsewhere, deactivation).
+    public var isLoggedOut: Bool {
+        if case .server(401, "M_UNKNOWN_TOKEN", _, _, false) = self { return true }
+        if case .server(401, "M_MISSING_TOKEN", _, _, _) = self { return true }
+        return false
+    }
+
+    /// Worth trying again later with the same request: network trouble, 5xx, 429.
+    public var isTransient: Bool {
+        switch self {
+        case .network(let e): return e != .shutDown
+        case .server(let status, _, _, _, _): return status == 429 || status >= 500
+        case .badResponse: return true
+        }
+    }
+}
+
+public struct LoginResponse: Sendable, Equatable {
+    public var userID: String
+    public var accessToken: String
+    public var deviceID: String
+}
+
+/// The few client-server API calls Herald makes, over any `HTTPTransport`.
+public struct MatrixClient: Sendable {
+    public let baseURL: String
+    public var accessToken: String?
+    let transport: any HTTPTransport
+
+    public init(baseURL: String, accessToken: String? = nil, transport: any HTTPTransport) {
+        var b = baseURL
+        while b.hasSuffix("/") { b.removeLast() }
+        self.baseURL = b
+        self.accessToken = accessToken
+        self.transport = transport
+    }
+
+    // MARK: calls
+
+    public func versions() async throws -> [String] {
+        let v = try await request(.get, "/_matrix/client/versions", authenticated: false, timeoutMilliseconds: 15_000)
+        guard let list = v["versions"]?.array?.compactMap(\.string) else { throw MatrixError.badResponse("no versions list") }
+        return list
+    }
+
+    public func loginWithPassword(user: String, password: String, deviceName: String) async throws -> LoginResponse {
+        let body: JSONValue = [
+            "type": "m.login.password",
+            "identifier": ["type": "m.id.user", "user": .string(user)],
+            "password": .string(password),
+            "initial_device_display_name": .string(deviceName),
+        ]
+        let v = try await request(.post, "/_matrix/client/v3/login", body: body, authenticated: false, timeoutMilliseconds: 30_000)
+        guard let uid = v["user_id"]?.string, let token = v["access_token"]?.string, let device = v["device_id"]?.string else {
+            throw MatrixError.badResponse("login answer without user_id, access_token or device_id")
+        }
+        return LoginResponse(userID: uid, accessToken: token, deviceID: device)
+    }
+
+    public func uploadFilter(userID: String, filter: JSONValue) async throws -> String {
+        let v = try await request(.post, "/_matrix/client/v3/user/\(Self.escape(userID))/filter", body: filter, timeoutMilliseconds: 30_000)
+        guard let id = v["filter_id"]?.string else { throw MatrixError.badResponse("no filter_id") }
+        return id
+    }
+
+    /// One long poll. `timeout` 0 returns at once (first sync).
+    public func sync(since: String?, filter: String, timeoutMilliseconds: Int) async throws -> JSONValue {
+        var query = "filter=\(Self.escape(filter))&timeout=\(timeoutMilliseconds)&set_presence=offline"
+        if let since { query += "&since=\(Self.escape(since))" }
+        // The whole-transfer limit sits well above the poll; a silent, half-open connection is
+        // caught sooner by the stall limit (no byte for 15 s past the poll's own end).
+        return try await request(.get, "/_matrix/client/v3/sync?\(query)", timeoutMilliseconds: timeoutMilliseconds + 60_000,
+                                 maxResponseBytes: 32 << 20, stallSeconds: timeoutMilliseconds / 1000 + 15)
+    }
+
+    public func logout() async throws {
+        _ = try await request(.post, "/_matrix/client/v3/logout", body: [:], timeoutMilliseconds: 15_000)
+    }
+
+    public func whoami() async throws -> String {
+        let v = try await request(.get, "/_matrix/client/v3/account/whoami", timeoutMilliseconds: 15_000)
+        guard let uid = v["user_id"]?.string else { throw MatrixError.badResponse("no user_id") }
+        return uid
+    }
+
+    // MARK: plumbing
+
+    func request(
+        _ method: HTTPRequest.Method, _ path: String, body: JSONValue? = nil, authenticated: Bool = true,
+        timeoutMilliseconds: Int, maxResponseBytes: Int = 1 << 20, stallSeconds: Int = 30
+    ) async throws -> JSONValue {
+        var headers: [(String, String)] = [("Accept", "application/json")]
+        if authenticated, let accessToken { headers.append(("Authorization", "Bearer \(accessToken)")) }
+        let req = HTTPRequest(method: method, url: baseURL + path, headers: headers, body: body?.encoded(),
+                              timeoutMilliseconds: timeoutMilliseconds, maxResponseBytes: maxResponseBytes,
+                              stallSeconds: stallSeconds)
+        let response: HTTPResponse
+        do {
+            response = try await transport.perform(req)
+        } catch let e as HTTPError {
+            throw MatrixError.network(e)
+        }
+        let json = try? JSONValue.decode(response.body)
+        guard (200..<300).contains(response.status) else {
+            throw Self.error(status: response.status, json: json, headers: response.headers)
+        }
+        guard let json else { throw MatrixError.badResponse("the body is not JSON (HTTP \(response.status))") }
+        return json
+    }
+
+    static func error(status: Int, json: JSONValue?, headers: [String: String]) -> MatrixError {
+        let code = json?["errcode"]?.string ?? "M_UNKNOWN"
+        let message = json?["error"]?.string ?? "HTTP \(status)"
+        var retry: Int?
+        if status == 429 {
+            if let h = headers["retry-after"], let secs = Int(h.trimmingCharacters(in: .whitespaces)) {
+                retry = secs * 1000
+            } else if let ms = json?["retry_after_ms"]?.int {
+                retry = ms
+            }
+        }
+        return .server(status: status, errcode: code, message: String(message.prefix(300)),
+                       retryAfterMilliseconds: retry, softLogout: json?["soft_logout"]?.bool ?? false)
+    }
+
+    /// Percent-encodes a path segment or query value.
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.append(Character(Unicode.Scalar(b)))
+            default:
+                let hex = Array("0123456789ABCDEF")
+                out += "%" + String(hex[Int(b >> 4)]) + String(hex[Int(b & 15)])
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,133 @@
+import HeraldCore
+
+/// Reads one /sync response into what Herald stores and shows. Pure: no I/O.
+public struct SyncDigest: Sendable {
+    public var nextBatch: String
+    public var rooms: [String: RoomInfo] = [:]
+    public var members: [(String, String, String)] = []
+    public var messages: [IncomingMessage] = []
+    public var leftRooms: [String] = []
+    /// Rooms whose timeline skipped events (`limited`), with the server's unread count.
+    public var unreadHints: [String: Int] = [:]
+
+    /// The filter a notifier needs: small answers, members lazily, no presence (MATRIX.md §5).
+    public static let filter: JSONValue = [
+        "presence": ["types": []],
+        "account_data": ["types": ["m.push_rules", "m.direct"]],
+        "room": [
+            "state": [
+                "lazy_load_members": true,
+                "types": ["m.room.member", "m.room.name", "m.room.canonical_alias", "m.room.power_levels",
+                          "m.room.encryption", "m.room.create"],
+            ],
+            "timeline": ["limit": 20, "lazy_load_members": true],
+            "ephemeral": ["types": ["m.receipt"]],
+            "account_data": ["types": ["m.fully_read"]],
+        ],
+    ]
+
+    /// The first sync of an account: rooms and their state, one timeline event each.
+    public static let firstSyncFilter: JSONValue = {
+        guard case .object(var top) = filter, case .object(var room)? = top["room"] else { return filter }
+        room["timeline"] = ["limit": 1, "lazy_load_members": true]
+        top["room"] = .object(room)
+        return .object(top)
+    }()
+
+    /// - Parameters:
+    ///   - known: rooms as stored before this response.
+    ///   - displayName: stored display name of a member, for senders the response carries no state for.
+    ///   - notify: false on an account's first sync, which only learns the rooms.
+    public static func read(
+        _ sync: JSONValue, me: UserID, known: [String: RoomInfo],
+        displayName: (String, String) -> String?, notify: Bool
+    ) throws -> SyncDigest {
+        guard let next = sync["next_batch"]?.string, !next.isEmpty, next.utf8.count < 4096 else {
+            throw MatrixError.badResponse("no next_batch in the sync answer")
+        }
+        var d = SyncDigest(nextBatch: next)
+
+        var direct: Set<String>?
+        for e in sync["account_data"]?["events"]?.array ?? [] where e["type"]?.string == "m.direct" {
+            direct = Set((e["content"]?.object ?? [:]).values.flatMap { $0.array?.compactMap(\.string) ?? [] })
+        }
+        if let direct {
+            for (id, info) in known where info.isDirect != direct.contains(id) {
+                var changed = info
+                changed.isDirect = direct.contains(id)
+                d.rooms[id] = changed
+            }
+        }
+
+        for (roomID, room) in sync["rooms"]?["join"]?.object ?? [:] {
+            var info = d.rooms[roomID] ?? known[roomID] ?? RoomInfo()
+            if let direct { info.isDirect = direct.contains(roomID) }
+            if let joined = room["summary"]?["m.joined_member_count"]?.int { info.joinedMembers = joined }
+            var names: [String: String] = [:]
+            let timeline = room["timeline"]?["events"]?.array ?? []
+            let stateEvents = (room["state"]?["events"]?.array ?? []) + timeline.filter { $0["state_key"] != nil }
+            for e in stateEvents {
+                guard let type = e["type"]?.string, let content = e["content"] else { continue }
+                switch type {
+                case "m.room.name":
+                    let n = content["name"]?.string ?? ""
+                    info.name = n.isEmpty ? nil : String(n.prefix(255))
+                case "m.room.canonical_alias" where info.name == nil:
+                    if let alias = content["alias"]?.string { info.name = String(alias.prefix(255)) }
+                case "m.room.member":
+                    guard let who = e["state_key"]?.string, UserID(who) != nil else { continue }
+                    if content["membership"]?.string == "join", let n = content["displayname"]?.string, !n.isEmpty {
+                        let clean = String(n.prefix(100))
+                        names[who] = clean
+                        d.members.append((roomID, who, clean))
+                    }
+                default: break
+                }
+            }
+            d.rooms[roomID] = info
+            if room["timeline"]?["limited"]?.bool == true,
+               let unread = room["unread_notifications"]?["notification_count"]?.int, unread > 0 {
+                d.unreadHints[roomID] = unread
+            }
+            guard notify else { continue }
+            for e in timeline {
+                guard let m = message(from: e, roomID: roomID, me: me,
+                                      name: { names[$0] ?? displayName(roomID, $0) }) else { continue }
+                d.messages.append(m)
+            }
+        }
+        for (roomID, _) in sync["rooms"]?["leave"]?.object ?? [:] { d.leftRooms.append(roomID) }
+        return d
+    }
+
+    /// The notification content of one timeline event, or nil when it should not notify:
+    /// own events, state, notices, edits, redacted or unknown content.
+    static func message(from e: JSONValue, roomID: String, me: UserID, name: (String) -> String?) -> IncomingMessage? {
+        guard e["state_key"] == nil,
+              let type = e["type"]?.string, let eventID = e["event_id"]?.string, eventID.utf8.count <= 255,
+              let sender = e["sender"]?.string, sender != me.rawValue, let c = e["content"]
+        else { return nil }
+        if c["m.relates_to"]?["rel_type"]?.string == "m.replace" { return nil }
+        let content: IncomingMessage.Content
+        switch type {
+        case "m.room.message":
+            guard let msgtype = c["msgtype"]?.string, let body = c["body"]?.string else { return nil }
+            let text = String(body.prefix(2000))
+            switch msgtype {
+            case "m.notice": return nil
+            case "m.emote": content = .emote(text)
+            case "m.image": content = .image
+            case "m.file": content = .file
+            case "m.audio": content = .audio
+            case "m.video": content = .video
+            case "m.location": content = .location
+            default: content = .text(text)
+            }
+        case "m.room.encrypted": content = .encrypted
+        case "m.sticker": content = .sticker
+        default: return nil
+        }
+        return IncomingMessage(eventID: eventID, roomID: roomID, sender: sender, senderName: name(sender) ?? sender,
+                               content: content, timestamp: Int64(e["origin_server_ts"]?.int ?? 0))
+    }
+}

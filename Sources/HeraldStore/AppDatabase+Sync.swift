@@ -1,0 +1,120 @@
+import GRDB
+import HeraldCore
+
+extension AppDatabase {
+    /// Applies one sync response: room titles, members, new ledger rows and the new cursor, all
+    /// or nothing. Returns the messages that were not in the ledger yet — the ones to show.
+    public func commit(_ c: SyncCommit, now: Double) throws -> [IncomingMessage] {
+        try writer.write { db in
+            let uid = c.userID.rawValue
+            for (roomID, info) in c.rooms {
+                try db.execute(sql: """
+                    INSERT INTO room (userID, roomID, name, joinedMembers, isDirect) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(userID, roomID) DO UPDATE SET name = excluded.name,
+                        joinedMembers = excluded.joinedMembers, isDirect = excluded.isDirect
+                    """, arguments: [uid, roomID, info.name, info.joinedMembers, info.isDirect])
+            }
+            for (roomID, memberID, name) in c.members {
+                try db.execute(sql: """
+                    INSERT INTO member (userID, roomID, memberID, displayName) VALUES (?, ?, ?, ?)
+                    ON CONFLICT DO UPDATE SET displayName = excluded.displayName
+                    """, arguments: [uid, roomID, memberID, name])
+            }
+            for roomID in c.leftRooms {
+                try db.execute(sql: "DELETE FROM room WHERE userID = ? AND roomID = ?", arguments: [uid, roomID])
+                try db.execute(sql: "DELETE FROM member WHERE userID = ? AND roomID = ?", arguments: [uid, roomID])
+            }
+            var fresh: [IncomingMessage] = []
+            for m in c.messages {
+                try db.execute(sql: """
+                    INSERT INTO ledger (userID, eventID, roomID, recordedAt) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING
+                    """, arguments: [uid, m.eventID, m.roomID, now])
+                if db.changesCount > 0 { fresh.append(m) }
+            }
+            try db.execute(sql: "UPDATE account SET since = ? WHERE userID = ?", arguments: [c.nextBatch, uid])
+            return fresh
+        }
+    }
+
+    public func rooms(of id: UserID) throws -> [String: RoomInfo] {
+        try writer.read { db in
+            var out: [String: RoomInfo] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT roomID, name, joinedMembers, isDirect FROM room WHERE userID = ?", arguments: [id.rawValue]) {
+                out[row["roomID"]] = RoomInfo(name: row["name"], joinedMembers: row["joinedMembers"], isDirect: row["isDirect"])
+            }
+            return out
+        }
+    }
+
+    public func displayName(of member: String, in roomID: String, for id: UserID) throws -> String? {
+        try writer.read { db in
+            try String.fetchOne(db, sql: "SELECT displayName FROM member WHERE userID = ? AND roomID = ? AND memberID = ?",
+                                arguments: [id.rawValue, roomID, member])
+        }
+    }
+
+    public func notificationStates(of id: UserID) throws -> [String: RoomNotificationState] {
+        try writer.read { db in
+            var out: [String: RoomNotificationState] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT roomID, notificationID, notificationCount FROM room WHERE userID = ? AND notificationCount > 0",
+                                        arguments: [id.rawValue]) {
+                out[row["roomID"]] = RoomNotificationState(notificationID: UInt32(row["notificationID"] as Int64), count: row["notificationCount"])
+            }
+            return out
+        }
+    }
+
+    /// Records that a room's notification is on screen with this id, standing for these events.
+    public func markShown(_ id: UserID, roomID: String, notificationID: UInt32, count: Int, eventIDs: [String]) throws {
+        try writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO room (userID, roomID, notificationID, notificationCount) VALUES (?, ?, ?, ?)
+                ON CONFLICT(userID, roomID) DO UPDATE SET notificationID = excluded.notificationID,
+                    notificationCount = excluded.notificationCount
+                """, arguments: [id.rawValue, roomID, Int64(notificationID), count])
+            for e in eventIDs {
+                try db.execute(sql: "UPDATE ledger SET shown = 1 WHERE userID = ? AND eventID = ?", arguments: [id.rawValue, e])
+            }
+        }
+    }
+
+    /// The notification with this id went away (closed by the user, expired): the room's count starts again.
+    @discardableResult
+    public func clearNotification(id notificationID: UInt32) throws -> Int {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE room SET notificationID = 0, notificationCount = 0 WHERE notificationID = ?",
+                           arguments: [Int64(notificationID)])
+            return db.changesCount
+        }
+    }
+
+    /// Ledger rows recorded but never shown (the daemon died in between), grouped by room.
+    public func unshown(_ id: UserID) throws -> [String: [String]] {
+        try writer.read { db in
+            var out: [String: [String]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT roomID, eventID FROM ledger WHERE userID = ? AND shown = 0 ORDER BY recordedAt",
+                                        arguments: [id.rawValue]) {
+                out[row["roomID"], default: []].append(row["eventID"])
+            }
+            return out
+        }
+    }
+
+    /// Keeps the ledger bounded: rows older than `olderThan` go (the cursor is long past them).
+    public func pruneLedger(olderThan cutoff: Double) throws {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM ledger WHERE recordedAt < ? AND shown = 1", arguments: [cutoff])
+        }
+    }
+}
+
+extension AppDatabase {
+    /// Marks events handled without a notification (notifications are off for the account).
+    public func markHandled(_ id: UserID, roomID: String, eventIDs: [String]) throws {
+        try writer.write { db in
+            for e in eventIDs {
+                try db.execute(sql: "UPDATE ledger SET shown = 1 WHERE userID = ? AND eventID = ?", arguments: [id.rawValue, e])
+            }
+        }
+    }
+}

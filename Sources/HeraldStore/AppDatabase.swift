@@ -1,0 +1,80 @@
+import GRDB
+import HeraldCore
+
+/// Herald's SQLite database: accounts, sync cursors, the notified-event ledger, room titles and
+/// the notification each room shows. Only the daemon opens it.
+public struct AppDatabase: Sendable {
+    let writer: any DatabaseWriter
+
+    /// Opens (creating when needed) the database file, with owner-only permissions.
+    public static func open(path: String) throws -> AppDatabase {
+        var config = Configuration()
+        config.busyMode = .timeout(5)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+        }
+        let pool = try DatabasePool(path: path, configuration: config)
+        return try AppDatabase(pool)
+    }
+
+    public static func inMemory() throws -> AppDatabase {
+        try AppDatabase(DatabaseQueue())
+    }
+
+    public init(_ writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Self.migrator.migrate(writer)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.create(table: "account") { t in
+                t.primaryKey("userID", .text)
+                t.column("homeserver", .text).notNull()
+                t.column("deviceID", .text).notNull()
+                t.column("accessToken", .blob).notNull()
+                t.column("filterID", .text)
+                t.column("since", .text)
+                t.column("notificationsEnabled", .boolean).notNull().defaults(to: true)
+                t.column("state", .text).notNull().defaults(to: "starting")
+                t.column("stateSince", .double).notNull()
+                t.column("stateReason", .text)
+                t.column("createdAt", .double).notNull()
+            }
+            try db.create(table: "room") { t in
+                t.column("userID", .text).notNull().references("account", onDelete: .cascade)
+                t.column("roomID", .text).notNull()
+                t.column("name", .text)
+                t.column("joinedMembers", .integer).notNull().defaults(to: 0)
+                t.column("isDirect", .boolean).notNull().defaults(to: false)
+                t.column("notificationID", .integer).notNull().defaults(to: 0)
+                t.column("notificationCount", .integer).notNull().defaults(to: 0)
+                t.primaryKey(["userID", "roomID"])
+            }
+            try db.create(table: "member") { t in
+                t.column("userID", .text).notNull().references("account", onDelete: .cascade)
+                t.column("roomID", .text).notNull()
+                t.column("memberID", .text).notNull()
+                t.column("displayName", .text).notNull()
+                t.primaryKey(["userID", "roomID", "memberID"])
+            }
+            // One row per event Herald decided to notify. `shown` is set once Notify returned;
+            // rows left unshown by a crash are shown (as a count) at the next start.
+            try db.create(table: "ledger") { t in
+                t.column("userID", .text).notNull().references("account", onDelete: .cascade)
+                t.column("eventID", .text).notNull()
+                t.column("roomID", .text).notNull()
+                t.column("recordedAt", .double).notNull()
+                t.column("shown", .boolean).notNull().defaults(to: false)
+                t.primaryKey(["userID", "eventID"])
+            }
+            try db.create(index: "ledger_by_time", on: "ledger", columns: ["userID", "recordedAt"])
+            try db.create(table: "setting") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .text).notNull()
+            }
+        }
+        return m
+    }
+}

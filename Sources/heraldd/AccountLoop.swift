@@ -1,0 +1,86 @@
+import Foundation
+import HeraldCore
+import HeraldHTTP
+import HeraldMatrix
+import HeraldStore
+import Logging
+
+/// Keeps one account in sync: one long poll at a time, each answer committed with its cursor
+/// before anything is shown. Runs until cancelled or the account is signed out remotely.
+struct AccountLoop: Sendable {
+    let account: StoredAccount
+    let transport: any HTTPTransport
+    let store: AppDatabase
+    let notifier: Notifier
+    let logger: Logger
+    var pollMilliseconds = 30_000
+
+    enum Outcome: Sendable { case cancelled, signedOut(String) }
+
+    func run() async -> Outcome {
+        let me = account.userID
+        var log = logger
+        log[metadataKey: "account"] = "\(me)"
+        let client = MatrixClient(baseURL: account.homeserver, accessToken: account.accessToken, transport: transport)
+        var filterID = account.filterID
+        var since = account.since
+        var backoff = Backoff()
+        var state = ""
+
+        func enter(_ new: String, reason: String? = nil) {
+            guard new != state || reason != nil else { return }
+            state = new
+            try? store.setState(new, reason: reason, since: Date().timeIntervalSince1970, for: me)
+        }
+
+        await notifier.showUnshown(me, enabled: notificationsEnabled())
+        while !Task.isCancelled {
+            do {
+                if filterID == nil {
+                    let id = try await client.uploadFilter(userID: me.rawValue, filter: SyncDigest.filter)
+                    try store.setFilterID(id, for: me)
+                    filterID = id
+                }
+                let first = since == nil
+                // The first sync only learns the rooms: one event each, nothing notified.
+                let filter = first ? String(decoding: SyncDigest.firstSyncFilter.encoded(), as: UTF8.self) : filterID!
+                let json = try await client.sync(since: since, filter: filter, timeoutMilliseconds: first ? 0 : pollMilliseconds)
+                let known = (try? store.rooms(of: me)) ?? [:]
+                let digest = try SyncDigest.read(json, me: me, known: known, displayName: { room, member in
+                    try? store.displayName(of: member, in: room, for: me)
+                }, notify: !first)
+                let fresh = try store.commit(
+                    SyncCommit(userID: me, nextBatch: digest.nextBatch, rooms: digest.rooms, members: digest.members,
+                               messages: digest.messages, leftRooms: digest.leftRooms),
+                    now: Date().timeIntervalSince1970)
+                since = digest.nextBatch
+                backoff.reset()
+                enter("syncing")
+                if !fresh.isEmpty {
+                    await notifier.show(me, messages: fresh, unreadHints: digest.unreadHints, enabled: notificationsEnabled())
+                }
+            } catch is CancellationError {
+                break
+            } catch let e as MatrixError where e.isLoggedOut {
+                log.notice("signed out by the homeserver: \(e)")
+                return .signedOut(e.description)
+            } catch {
+                if Task.isCancelled { break }
+                var wait = backoff.next(unit: Double.random(in: 0..<1))
+                if case MatrixError.server(_, _, _, let retry?, _) = error { wait = max(wait, min(retry, 300_000)) }
+                // A refused filter (e.g. the server forgot it) is uploaded again.
+                if case MatrixError.server(400, _, _, _, _) = error { filterID = nil }
+                log.warning("sync failed, retrying in \(wait) ms: \(error)")
+                enter("offline", reason: "\(error)")
+                do { try await Task.sleep(for: .milliseconds(wait)) } catch { break }
+            }
+        }
+        return .cancelled
+    }
+
+    private func notificationsEnabled() -> Bool {
+        let global = (try? store.setting("notifications")) != "off"
+        let mine = (try? store.account(account.userID))??.notificationsEnabled ?? true
+        return global && mine
+    }
+}

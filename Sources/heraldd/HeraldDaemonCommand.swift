@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import HeraldControl
+import HeraldDBus
+import HeraldHTTP
+import HeraldStore
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+@main
+struct HeraldDaemonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "heraldd",
+        abstract: "Herald's daemon: keeps Matrix accounts signed in and shows their new messages as desktop notifications.",
+        discussion: """
+            Runs in the foreground; under systemd it is started by herald.service. Control it with heraldctl.
+            Paths follow the XDG base directories:
+              control socket  $XDG_RUNTIME_DIR/herald/control.sock  (HERALD_SOCKET overrides)
+              database        $XDG_STATE_HOME/herald/herald.db     (default ~/.local/state/herald/)
+            """,
+        version: heraldVersion)
+
+    @Option(help: "Control socket path.")
+    var socket: String?
+
+    @Option(help: "Database path.")
+    var database: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    @Option(help: ArgumentHelp("Long-poll duration of /sync in milliseconds.", visibility: .hidden))
+    var pollMilliseconds: Int = 30_000
+
+    func validate() throws {
+        guard (1_000...120_000).contains(pollMilliseconds) else { throw ValidationError("--poll-milliseconds must be 1000…120000") }
+    }
+
+    func run() async throws {
+        umask(0o077)  // every file Herald creates is its user's alone
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "herald")
+        let env = ProcessInfo.processInfo.environment
+
+        let socketPath = try socket ?? Paths.socket(env)
+        let dbPath = try database ?? Paths.database(env)
+        try Paths.makePrivateDirectory(for: dbPath)
+        let store: AppDatabase
+        do {
+            store = try AppDatabase.open(path: dbPath)
+        } catch {
+            throw DaemonFailure("cannot open the database \(dbPath): \(error)")
+        }
+
+        let http = CurlDriver(options: HTTPClientOptions(userAgent: "Herald/\(heraldVersion)"), logger: logger)
+        defer { http.shutdown() }
+
+        var services: [any Service] = []
+        let sink: DesktopNotifications?
+        let busState: String
+        var signals: AsyncStream<NotificationSignal>?
+        do {
+            let bus = try BusConnection.session(logger: logger)
+            let desktop = DesktopNotifications(bus: bus)
+            signals = try await desktop.signals()
+            sink = desktop
+            busState = "connected"
+        } catch {
+            logger.error("no session bus, notifications cannot be shown: \(error)")
+            sink = nil
+            busState = "unavailable"
+        }
+        let notifier = Notifier(sink: sink, store: store, logger: logger)
+        let daemon = Daemon(store: store, transport: http, notifier: notifier, busState: busState, logger: logger)
+        await daemon.setPoll(pollMilliseconds)
+
+        let server: ControlServer
+        do {
+            server = try ControlServer(path: socketPath, handler: daemon, logger: logger)
+        } catch {
+            throw DaemonFailure("cannot listen on \(socketPath): \(error)")
+        }
+        if let signals { services.append(NotificationSignalService(signals: signals, notifier: notifier)) }
+        services.append(SyncService(daemon: daemon))
+        services.append(ControlService(server: server))
+        services.append(StoppingNotice())
+
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        logger.notice("heraldd \(heraldVersion) serving on \(socketPath)", metadata: ["database": "\(dbPath)"])
+        SystemdNotify.send("READY=1\nSTATUS=serving")
+        try await group.run()
+        logger.notice("heraldd stopped")
+    }
+}
+
+struct DaemonFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+extension Daemon {
+    func setPoll(_ ms: Int) { pollMilliseconds = ms }
+}
+
+enum Paths {
+    static func socket(_ env: [String: String]) throws -> String {
+        if let s = env["HERALD_SOCKET"], !s.isEmpty { return s }
+        guard let run = env["XDG_RUNTIME_DIR"], run.hasPrefix("/") else {
+            throw DaemonFailure("XDG_RUNTIME_DIR is not set: pass --socket or set HERALD_SOCKET")
+        }
+        return run + "/herald/control.sock"
+    }
+
+    static func database(_ env: [String: String]) throws -> String {
+        if let s = env["XDG_STATE_HOME"], s.hasPrefix("/") { return s + "/herald/herald.db" }
+        guard let home = env["HOME"], home.hasPrefix("/") else { throw DaemonFailure("neither XDG_STATE_HOME nor HOME is set: pass --database") }
+        return home + "/.local/state/herald/herald.db"
+    }
+
+    static func makePrivateDirectory(for file: String) throws {
+        let dir = (file as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    }
+}

@@ -1,0 +1,81 @@
+import HeraldCore
+import HeraldMatrix
+import Testing
+
+struct SyncDigestTests {
+    let me = UserID("@alice:x")!
+
+    func sync(timeline: [JSONValue], state: [JSONValue] = [], limited: Bool = false, unread: Int = 0) -> JSONValue {
+        [
+            "next_batch": "s2",
+            "rooms": ["join": ["!r:x": [
+                "summary": ["m.joined_member_count": 3],
+                "state": ["events": .array(state)],
+                "timeline": ["events": .array(timeline), "limited": .bool(limited)],
+                "unread_notifications": ["notification_count": .number(Double(unread))],
+            ]]],
+        ]
+    }
+
+    func text(_ id: String, from sender: String = "@bob:x", _ body: String, msgtype: String = "m.text") -> JSONValue {
+        ["type": "m.room.message", "event_id": .string(id), "sender": .string(sender), "origin_server_ts": 5,
+         "content": ["msgtype": .string(msgtype), "body": .string(body)]]
+    }
+
+    @Test func keepsMessagesFromOthersAndSkipsOwnNoticesAndEdits() throws {
+        let edit: JSONValue = ["type": "m.room.message", "event_id": "$e", "sender": "@bob:x",
+                               "content": ["msgtype": "m.text", "body": "* fix", "m.relates_to": ["rel_type": "m.replace", "event_id": "$1"]]]
+        let d = try SyncDigest.read(sync(timeline: [text("$1", "hi"), text("$2", from: "@alice:x", "mine"),
+                                                    text("$3", "bot", msgtype: "m.notice"), edit]),
+                                    me: me, known: [:], displayName: { _, _ in nil }, notify: true)
+        #expect(d.nextBatch == "s2")
+        #expect(d.messages.map(\.eventID) == ["$1"])
+        #expect(d.messages.first?.content == .text("hi"))
+        #expect(d.rooms["!r:x"]?.joinedMembers == 3)
+    }
+
+    @Test func learnsRoomNamesAndDisplayNamesFromState() throws {
+        let state: [JSONValue] = [
+            ["type": "m.room.name", "state_key": "", "content": ["name": "Pharmacy"]],
+            ["type": "m.room.member", "state_key": "@bob:x", "content": ["membership": "join", "displayname": "Dr Bob"]],
+        ]
+        let d = try SyncDigest.read(sync(timeline: [text("$1", "hi")], state: state), me: me, known: [:],
+                                    displayName: { _, _ in nil }, notify: true)
+        #expect(d.rooms["!r:x"]?.name == "Pharmacy")
+        #expect(d.messages.first?.senderName == "Dr Bob")
+        #expect(d.members.count == 1)
+    }
+
+    @Test func theFirstSyncNotifiesNothing() throws {
+        let d = try SyncDigest.read(sync(timeline: [text("$1", "old")]), me: me, known: [:], displayName: { _, _ in nil }, notify: false)
+        #expect(d.messages.isEmpty)
+        #expect(d.rooms["!r:x"] != nil)
+    }
+
+    @Test func aLimitedTimelineReportsTheUnreadCount() throws {
+        let d = try SyncDigest.read(sync(timeline: [text("$1", "x")], limited: true, unread: 40), me: me, known: [:],
+                                    displayName: { _, _ in nil }, notify: true)
+        #expect(d.unreadHints == ["!r:x": 40])
+    }
+
+    @Test func anAnswerWithoutNextBatchIsRefused() {
+        #expect(throws: MatrixError.self) {
+            try SyncDigest.read(["rooms": [:]], me: me, known: [:], displayName: { _, _ in nil }, notify: true)
+        }
+    }
+
+    @Test func serverErrorsAreClassified() {
+        let gone = MatrixError.server(status: 401, errcode: "M_UNKNOWN_TOKEN", message: "", retryAfterMilliseconds: nil, softLogout: false)
+        let soft = MatrixError.server(status: 401, errcode: "M_UNKNOWN_TOKEN", message: "", retryAfterMilliseconds: nil, softLogout: true)
+        let busy = MatrixError.server(status: 429, errcode: "M_LIMIT_EXCEEDED", message: "", retryAfterMilliseconds: 2000, softLogout: false)
+        #expect(gone.isLoggedOut && !gone.isTransient)
+        #expect(!soft.isLoggedOut)
+        #expect(busy.isTransient && !busy.isLoggedOut)
+    }
+
+    @Test func escapesPathSegments() {
+        #expect(MatrixClient.escape("@alice:x.org") == "%40alice%3Ax.org")
+        #expect(MatrixClient.escape("s72_1~a.b-c") == "s72_1~a.b-c")
+        #expect(MatrixClient.escape("é") == "%C3%A9")
+    }
+}
