@@ -13,6 +13,7 @@ struct AccountLoop: Sendable {
     let store: AppDatabase
     let notifier: Notifier
     let logger: Logger
+    let heartbeats: Heartbeats
     var pollMilliseconds = 30_000
 
     enum Outcome: Sendable { case cancelled, signedOut(String) }
@@ -33,8 +34,11 @@ struct AccountLoop: Sendable {
             try? store.setState(new, reason: reason, since: Date().timeIntervalSince1970, for: me)
         }
 
+        let beat = "sync \(me)"
+        defer { heartbeats.remove(beat) }
         await notifier.showUnshown(me, enabled: notificationsEnabled())
         while !Task.isCancelled {
+            heartbeats.beat(beat)
             do {
                 if filterID == nil {
                     let id = try await client.uploadFilter(userID: me.rawValue, filter: SyncDigest.filter)
@@ -67,11 +71,12 @@ struct AccountLoop: Sendable {
             } catch {
                 if Task.isCancelled { break }
                 var wait = backoff.next(unit: Double.random(in: 0..<1))
-                if case MatrixError.server(_, _, _, let retry?, _) = error { wait = max(wait, min(retry, 300_000)) }
+                if case MatrixError.server(_, _, _, let retry?, _) = error { wait = max(wait, min(retry, 120_000)) }
                 // A refused filter (e.g. the server forgot it) is uploaded again.
                 if case MatrixError.server(400, _, _, _, _) = error { filterID = nil }
                 log.warning("sync failed, retrying in \(wait) ms: \(error)")
                 enter("offline", reason: "\(error)")
+                heartbeats.beat(beat)
                 do { try await Task.sleep(for: .milliseconds(wait)) } catch { break }
             }
         }

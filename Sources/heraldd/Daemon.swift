@@ -14,6 +14,7 @@ actor Daemon: ControlHandler {
     let logger: Logger
     let busState: String
     let deviceName: String
+    let heartbeats = Heartbeats()
     var pollMilliseconds = 30_000
     private var loops: [UserID: Task<Void, Never>] = [:]
 
@@ -42,7 +43,8 @@ actor Daemon: ControlHandler {
     }
 
     private func start(_ account: StoredAccount) {
-        var loop = AccountLoop(account: account, transport: transport, store: store, notifier: notifier, logger: logger)
+        var loop = AccountLoop(account: account, transport: transport, store: store, notifier: notifier, logger: logger,
+                               heartbeats: heartbeats)
         loop.pollMilliseconds = pollMilliseconds
         let id = account.userID
         loops[id] = Task {

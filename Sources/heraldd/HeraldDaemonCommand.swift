@@ -1,6 +1,8 @@
 import ArgumentParser
+import CSystemd
 import Foundation
 import HeraldControl
+import HeraldCore
 import HeraldDBus
 import HeraldHTTP
 import HeraldStore
@@ -29,14 +31,17 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
     @Option(help: "Database path.")
     var database: String?
 
+    @Option(help: "Configuration file (default $XDG_CONFIG_HOME/herald/herald.toml; absent means defaults).")
+    var config: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
-    @Option(help: ArgumentHelp("Long-poll duration of /sync in milliseconds.", visibility: .hidden))
-    var pollMilliseconds: Int = 30_000
+    @Option(help: ArgumentHelp("Long-poll duration of /sync in milliseconds (overrides sync.poll_seconds).", visibility: .hidden))
+    var pollMilliseconds: Int?
 
     func validate() throws {
-        guard (1_000...120_000).contains(pollMilliseconds) else { throw ValidationError("--poll-milliseconds must be 1000…120000") }
+        if let p = pollMilliseconds, !(1_000...120_000).contains(p) { throw ValidationError("--poll-milliseconds must be 1000…120000") }
     }
 
     func run() async throws {
@@ -50,6 +55,7 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
         let logger = Logger(label: "herald")
         let env = ProcessInfo.processInfo.environment
 
+        let settings = try loadConfig(env, logger: logger)
         let socketPath = try socket ?? Paths.socket(env)
         let dbPath = try database ?? Paths.database(env)
         try Paths.makePrivateDirectory(for: dbPath)
@@ -60,7 +66,7 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
             throw DaemonFailure("cannot open the database \(dbPath): \(error)")
         }
 
-        let http = CurlDriver(options: HTTPClientOptions(userAgent: "Herald/\(heraldVersion)"), logger: logger)
+        let http = CurlDriver(options: HTTPClientOptions(caFile: settings.caFile, userAgent: "Herald/\(heraldVersion)"), logger: logger)
         defer { http.shutdown() }
 
         var services: [any Service] = []
@@ -80,17 +86,25 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
         }
         let notifier = Notifier(sink: sink, store: store, logger: logger)
         let daemon = Daemon(store: store, transport: http, notifier: notifier, busState: busState, logger: logger)
-        await daemon.setPoll(pollMilliseconds)
+        await daemon.setPoll(pollMilliseconds ?? settings.pollSeconds * 1000)
 
         let server: ControlServer
         do {
-            server = try ControlServer(path: socketPath, handler: daemon, logger: logger)
+            if sd_listen_fds(1) >= 1 {
+                // Socket activation: systemd made the socket (herald.socket) and owns its file.
+                server = try ControlServer(listeningDescriptor: SD_LISTEN_FDS_START, handler: daemon, logger: logger)
+            } else {
+                server = try ControlServer(path: socketPath, handler: daemon, logger: logger)
+            }
         } catch {
             throw DaemonFailure("cannot listen on \(socketPath): \(error)")
         }
         if let signals { services.append(NotificationSignalService(signals: signals, notifier: notifier)) }
         services.append(SyncService(daemon: daemon))
         services.append(ControlService(server: server))
+        if let watchdog = WatchdogService.fromEnvironment(heartbeats: daemon.heartbeats, wedgedAfter: .seconds(180)) {
+            services.append(watchdog)
+        }
         services.append(StoppingNotice())
 
         let group = ServiceGroup(configuration: .init(
@@ -101,6 +115,24 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
         SystemdNotify.send("READY=1\nSTATUS=serving")
         try await group.run()
         logger.notice("heraldd stopped")
+    }
+}
+
+extension HeraldDaemonCommand {
+    func loadConfig(_ env: [String: String], logger: Logger) throws -> Config {
+        let path = config ?? Paths.config(env)
+        guard let path, FileManager.default.fileExists(atPath: path) else {
+            if let named = config { throw DaemonFailure("no configuration file at \(named)") }
+            return Config()
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw DaemonFailure("cannot read \(path)") }
+        do {
+            let (parsed, warnings) = try Config.parse(String(decoding: data, as: UTF8.self))
+            for w in warnings { logger.warning("\(path): \(w)") }
+            return parsed
+        } catch {
+            throw DaemonFailure("\(path): \(error)")
+        }
     }
 }
 
@@ -126,6 +158,12 @@ enum Paths {
         if let s = env["XDG_STATE_HOME"], s.hasPrefix("/") { return s + "/herald/herald.db" }
         guard let home = env["HOME"], home.hasPrefix("/") else { throw DaemonFailure("neither XDG_STATE_HOME nor HOME is set: pass --database") }
         return home + "/.local/state/herald/herald.db"
+    }
+
+    static func config(_ env: [String: String]) -> String? {
+        if let s = env["XDG_CONFIG_HOME"], s.hasPrefix("/") { return s + "/herald/herald.toml" }
+        guard let home = env["HOME"], home.hasPrefix("/") else { return nil }
+        return home + "/.config/herald/herald.toml"
     }
 
     static func makePrivateDirectory(for file: String) throws {

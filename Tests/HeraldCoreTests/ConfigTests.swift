@@ -1,0 +1,39 @@
+import HeraldCore
+import Testing
+
+struct ConfigTests {
+    @Test func readsTheShippedSettings() throws {
+        let (c, warnings) = try Config.parse("""
+            # comment
+            [network]
+            ca_file = "/etc/ssl/ca.pem"  # trailing comment
+            [sync]
+            poll_seconds = 45
+            """)
+        #expect(c.caFile == "/etc/ssl/ca.pem")
+        #expect(c.pollSeconds == 45)
+        #expect(warnings.isEmpty)
+    }
+
+    @Test func anEmptyFileMeansDefaults() throws {
+        #expect(try Config.parse("").0 == Config())
+    }
+
+    @Test func unknownKeysWarnButDoNotFail() throws {
+        let (_, warnings) = try Config.parse("[sync]\nfuture = true\n")
+        #expect(warnings == ["line 2: unknown setting sync.future (ignored)"])
+    }
+
+    @Test func badValuesNameTheLine() {
+        #expect(throws: Config.ParseError.value(line: 2, key: "sync.poll_seconds", message: "expected a whole number of seconds from 5 to 120")) {
+            try Config.parse("[sync]\npoll_seconds = 1\n")
+        }
+        #expect(throws: Config.ParseError.self) { try Config.parse("[network]\nca_file = relative\n") }
+        #expect(throws: Config.ParseError.self) { try Config.parse("[network\n") }
+        #expect(throws: Config.ParseError.tooLarge) { try Config.parse(String(repeating: "#", count: 70_000)) }
+    }
+
+    @Test func hashInsideAStringIsNotAComment() throws {
+        #expect(try Config.parse("[network]\nca_file = \"/a#b\"\n").0.caFile == "/a#b")
+    }
+}
