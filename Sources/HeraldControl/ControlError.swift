@@ -1,0 +1,121 @@
+/// An error with a Varlink name: what a `ControlHandler` throws to refuse a call, and what
+/// `ControlClient` throws when the daemon refuses one.
+public enum ControlError: Error, Sendable, Hashable {
+    case accountNotFound(account: String)
+    case accountAmbiguous(account: String, matches: [String])
+    case accountExists(account: String)
+    case authFailed(reason: String)
+    case serverUnreachable(homeserver: String, reason: String)
+    case invalidHomeserver(homeserver: String, reason: String)
+    /// `org.varlink.service.InvalidParameter`: a parameter is missing, of the wrong type or unknown.
+    case invalidParameter(parameter: String)
+    /// `org.varlink.service.MethodNotFound`.
+    case methodNotFound(method: String)
+    /// `org.varlink.service.InterfaceNotFound`.
+    case interfaceNotFound(interface: String)
+    /// `org.herald.Control.InternalError`: the daemon failed for a reason of its own.
+    case `internal`(message: String)
+    /// An error name this build does not know (a newer daemon); kept whole so that it can be shown.
+    case unknown(name: String, parameters: [String: JSONValue])
+
+    /// The Varlink error name, e.g. `org.herald.Control.AccountNotFound`.
+    public var varlinkName: String {
+        switch self {
+        case .accountNotFound: "org.herald.Control.AccountNotFound"
+        case .accountAmbiguous: "org.herald.Control.AccountAmbiguous"
+        case .accountExists: "org.herald.Control.AccountExists"
+        case .authFailed: "org.herald.Control.AuthFailed"
+        case .serverUnreachable: "org.herald.Control.ServerUnreachable"
+        case .invalidHomeserver: "org.herald.Control.InvalidHomeserver"
+        case .invalidParameter: "org.varlink.service.InvalidParameter"
+        case .methodNotFound: "org.varlink.service.MethodNotFound"
+        case .interfaceNotFound: "org.varlink.service.InterfaceNotFound"
+        case .internal: "org.herald.Control.InternalError"
+        case .unknown(let name, _): name
+        }
+    }
+
+    /// The error's parameters as the Varlink interface declares them.
+    public var parameters: [String: JSONValue] {
+        switch self {
+        case .accountNotFound(let account), .accountExists(let account):
+            ["account": .string(account)]
+        case .accountAmbiguous(let account, let matches):
+            ["account": .string(account), "matches": .array(matches.map(JSONValue.string))]
+        case .authFailed(let reason):
+            ["reason": .string(reason)]
+        case .serverUnreachable(let homeserver, let reason), .invalidHomeserver(let homeserver, let reason):
+            ["homeserver": .string(homeserver), "reason": .string(reason)]
+        case .invalidParameter(let parameter):
+            ["parameter": .string(parameter)]
+        case .methodNotFound(let method):
+            ["method": .string(method)]
+        case .interfaceNotFound(let interface):
+            ["interface": .string(interface)]
+        case .internal(let message):
+            ["message": .string(message)]
+        case .unknown(_, let parameters):
+            parameters
+        }
+    }
+
+    /// Rebuilds the error from a Varlink error reply. A known name whose parameters do not
+    /// have the declared shape is kept as `.unknown`, so nothing is lost.
+    public init(varlinkName name: String, parameters: [String: JSONValue]) {
+        func string(_ key: String) -> String? { parameters[key]?.stringValue }
+        let known: ControlError? =
+            switch name {
+            case "org.herald.Control.AccountNotFound": string("account").map { .accountNotFound(account: $0) }
+            case "org.herald.Control.AccountExists": string("account").map { .accountExists(account: $0) }
+            case "org.herald.Control.AccountAmbiguous":
+                string("account").map { account in
+                    var matches: [String] = []
+                    if case .array(let values)? = parameters["matches"] { matches = values.compactMap(\.stringValue) }
+                    return .accountAmbiguous(account: account, matches: matches)
+                }
+            case "org.herald.Control.AuthFailed": string("reason").map { .authFailed(reason: $0) }
+            case "org.herald.Control.ServerUnreachable":
+                string("homeserver").map { .serverUnreachable(homeserver: $0, reason: string("reason") ?? "") }
+            case "org.herald.Control.InvalidHomeserver":
+                string("homeserver").map { .invalidHomeserver(homeserver: $0, reason: string("reason") ?? "") }
+            case "org.herald.Control.InternalError": .internal(message: string("message") ?? "")
+            case "org.varlink.service.InvalidParameter": string("parameter").map { .invalidParameter(parameter: $0) }
+            case "org.varlink.service.MethodNotFound": string("method").map { .methodNotFound(method: $0) }
+            case "org.varlink.service.InterfaceNotFound": string("interface").map { .interfaceNotFound(interface: $0) }
+            default: nil
+            }
+        self = known ?? .unknown(name: name, parameters: parameters)
+    }
+
+    /// One human sentence, without a trailing period, fit to follow "heraldctl: ".
+    public var message: String {
+        switch self {
+        case .accountNotFound(let account):
+            "no account matches \(account)"
+        case .accountAmbiguous(let account, let matches):
+            "\(account) matches several accounts (\(matches.joined(separator: ", "))): type more of the ID"
+        case .accountExists(let account):
+            "\(account) is already signed in"
+        case .authFailed(let reason):
+            reason
+        case .serverUnreachable(let homeserver, let reason):
+            "cannot reach \(homeserver): \(reason)"
+        case .invalidHomeserver(let homeserver, let reason):
+            "\(homeserver) is not a usable Matrix homeserver: \(reason)"
+        case .invalidParameter(let parameter):
+            "missing or invalid parameter: \(parameter)"
+        case .methodNotFound(let method):
+            "heraldd does not know the method \(method) (is heraldd older than heraldctl?)"
+        case .interfaceNotFound(let interface):
+            "heraldd does not provide the interface \(interface)"
+        case .internal(let message):
+            "internal error in heraldd: \(message)"
+        case .unknown(let name, _):
+            "heraldd refused with \(name)"
+        }
+    }
+}
+
+extension ControlError: CustomStringConvertible {
+    public var description: String { "\(varlinkName): \(message)" }
+}

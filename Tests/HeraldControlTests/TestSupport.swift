@@ -1,0 +1,229 @@
+import Dispatch
+import HeraldControl
+import Logging
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A handler with canned answers, recording what it was asked.
+actor FakeHandler: ControlHandler {
+    static let alice = AccountInfo(
+        id: "@alice:example.org", homeserver: "https://matrix.example.org", deviceId: "ABCDEF",
+        state: "syncing", since: "2026-01-02T03:04:05Z", notifications: true)
+
+    struct Boom: Error, CustomStringConvertible {
+        var description: String { "database is locked" }
+    }
+
+    private(set) var notificationCalls: [(enabled: Bool, account: String?)] = []
+    private(set) var removed: [String] = []
+
+    func status() async throws -> StatusReply {
+        StatusReply(
+            version: "9.9.9", pid: 4242, bus: "connected", notificationServer: nil, secrets: "key-file",
+            notifications: true, accounts: [Self.alice])
+    }
+
+    func listAccounts() async throws -> [AccountInfo] { [Self.alice] }
+
+    func addAccount(homeserver: String, user: String, password: String) async throws -> AccountInfo {
+        switch user {
+        case "slow":
+            try await Task.sleep(for: .milliseconds(300))
+            return Self.alice
+        case "hang":
+            try await Task.sleep(for: .seconds(30))
+            return Self.alice
+        case "boom":
+            throw Boom()
+        default:
+            guard password == "correct horse" else {
+                throw ControlError.authFailed(reason: "wrong user name or password for @\(user):example.org")
+            }
+            var account = Self.alice
+            account.homeserver = homeserver
+            return account
+        }
+    }
+
+    func removeAccount(_ account: String) async throws {
+        switch account {
+        case "a": throw ControlError.accountAmbiguous(account: "a", matches: ["@alice:example.org", "@anna:example.org"])
+        case _ where "@alice:example.org".hasPrefix(account) || "alice:example.org".hasPrefix(account):
+            removed.append(account)
+        default: throw ControlError.accountNotFound(account: account)
+        }
+    }
+
+    func setNotifications(enabled: Bool, account: String?) async throws {
+        notificationCalls.append((enabled, account))
+    }
+}
+
+/// Collects every log line, to check what never appears in them.
+final class LogCapture: @unchecked Sendable {
+    private let lock = DispatchQueue(label: "log-capture")
+    private var lines: [String] = []
+
+    func append(_ line: String) { lock.sync { lines.append(line) } }
+    var all: [String] { lock.sync { lines } }
+
+    var logger: Logger {
+        Logger(label: "test") { _ in CapturingLogHandler(capture: self) }
+    }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let capture: LogCapture
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        capture.append("\(event.level) \(event.message) \(merged)")
+    }
+}
+
+/// A fresh private directory under /tmp, removed by `remove()`.
+struct TemporaryDirectory {
+    let path: String
+
+    init() {
+        var template = Array("/tmp/herald-control-test-XXXXXX".utf8CString)
+        let result = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        precondition(result != nil, "mkdtemp failed")
+        path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    func remove() {
+        _ = system("rm -rf '\(path)'")
+    }
+}
+
+/// A running server on a socket in a temporary directory, for one test.
+struct LiveServer {
+    let directory: TemporaryDirectory
+    let socketPath: String
+    let server: ControlServer
+    let handler: FakeHandler
+    private let runTask: Task<Void, any Error>
+
+    init(
+        configuration: ControlServer.Configuration = ControlServer.Configuration(),
+        logger: Logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+    ) throws {
+        directory = TemporaryDirectory()
+        socketPath = directory.path + "/run/herald/control.sock"
+        handler = FakeHandler()
+        server = try ControlServer(path: socketPath, handler: handler, logger: logger, configuration: configuration)
+        runTask = Task { [server] in try await server.run() }
+    }
+
+    func stop() async throws {
+        server.shutdown()
+        try await runTask.value
+        directory.remove()
+    }
+
+    /// Runs blocking client code off Swift's cooperative pool, so it cannot starve the server's tasks.
+    func client<T: Sendable>(
+        timeout: Duration = .seconds(10), _ body: @escaping @Sendable (ControlClient) throws -> T
+    ) async throws -> T {
+        let path = socketPath
+        return try await blocking {
+            let client = try ControlClient(path: path, timeout: timeout)
+            return try body(client)
+        }
+    }
+}
+
+/// Runs blocking code on a Dispatch thread, off Swift's cooperative pool.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}
+
+/// A bare socket connection that sends arbitrary bytes, for what ControlClient cannot send.
+final class RawConnection: @unchecked Sendable {
+    let fd: Int32
+
+    /// How long `receive` waits before giving up.
+    var receiveTimeout: Duration = .seconds(5) {
+        didSet { applyReceiveTimeout() }
+    }
+
+    private func applyReceiveTimeout() {
+        let (seconds, attoseconds) = receiveTimeout.components
+        var timeout = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    init(path: String, receiveTimeout: Duration = .seconds(5)) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(path.utf8)
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard result == 0 else { throw SystemCallError(call: "connect", errno: errno) }
+        self.receiveTimeout = receiveTimeout
+        applyReceiveTimeout()  // didSet does not run inside init
+    }
+
+    deinit { close(fd) }
+
+    func send(_ text: String, terminated: Bool = true) {
+        var bytes = Array(text.utf8)
+        if terminated { bytes.append(0) }
+        sendBytes(bytes)
+    }
+
+    func sendBytes(_ bytes: [UInt8]) {
+        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    private var decoder = VarlinkFrameDecoder(maximumMessageSize: 1 << 20)
+
+    /// The next reply, or nil when the server closed the connection or `receiveTimeout` passed.
+    func receive() throws -> VarlinkReply? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            if let message = try decoder.nextMessage() { return try VarlinkCodec.decodeReply(message) }
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count <= 0 { return nil }
+            decoder.append(buffer[..<count])
+        }
+    }
+
+    /// Whether the server has closed this connection (read returns end of file).
+    func isClosedByServer() -> Bool {
+        var byte: UInt8 = 0
+        return read(fd, &byte, 1) == 0
+    }
+}
+
+func fileMode(_ path: String) -> mode_t {
+    var info = stat()
+    guard lstat(path, &info) == 0 else { return 0 }
+    return info.st_mode & 0o7777
+}
+
+func fileExists(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) == 0
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Installs what Herald's build, tests and demo need. Idempotent: a second run does nothing.
+#   - Debian packages (apt-get; sudo when not root; `apt-get update` only if something is missing)
+#   - the virtualenv .venv in the work tree with scripts/requirements-test.txt, skipped when the
+#     stamp .venv/.herald-requirements already records exactly that list.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+APT_PACKAGES=(
+    # build: system libraries linked by the Swift targets
+    libcurl4-openssl-dev libsystemd-dev libsqlite3-dev pkg-config
+    # tests: private session bus, systemd tools (systemd-socket-activate)
+    dbus-daemon dbus-bin systemd
+    # demo: notifications on a virtual X screen and a screenshot of it
+    dunst xvfb x11-apps imagemagick fonts-dejavu-core
+)
+
+say() { printf '==> %s\n' "$*"; }
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "install-deps: not root and no sudo" >&2; exit 1; }
+    SUDO=(sudo)
+fi
+
+# --- apt ---------------------------------------------------------------------------------------
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$pkg")
+    fi
+done
+# python3 -m venv needs ensurepip (Debian ships it separately as python3-venv)
+PYTHON=${PYTHON:-python3}
+if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    missing+=(python3-venv)
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+    say "installing apt packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${SUDO[@]}" apt-get update -qq
+    "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+    say "apt packages: all present"
+fi
+
+# --- virtualenv ----------------------------------------------------------------------------------
+VENV=$ROOT/.venv
+REQS=$ROOT/scripts/requirements-test.txt
+STAMP=$VENV/.herald-requirements
+if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && cmp -s "$REQS" "$STAMP" \
+        && "$VENV/bin/python" -c 'import synapse, pytest, jeepney, requests, authlib' >/dev/null 2>&1; then
+    say "virtualenv .venv: up to date"
+else
+    if [ ! -x "$VENV/bin/python" ]; then
+        say "creating virtualenv .venv ($("$PYTHON" --version 2>&1))"
+        "$PYTHON" -m venv "$VENV"
+    fi
+    say "installing Python packages into .venv: $(grep -v '^#' "$REQS" | tr '\n' ' ')"
+    start=$(date +%s)
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQS"
+    cp "$REQS" "$STAMP"
+    say "Python packages installed in $(( $(date +%s) - start )) s"
+fi
