@@ -7,6 +7,14 @@ public enum ControlError: Error, Sendable, Hashable {
     case authFailed(reason: String)
     case serverUnreachable(homeserver: String, reason: String)
     case invalidHomeserver(homeserver: String, reason: String)
+    /// A wrong PIN; `waitSeconds` > 0 when the next attempt must wait.
+    case pinIncorrect(account: String, attemptsLeft: Int, waitSeconds: Int)
+    /// Too many wrong PINs: no attempt is checked for `seconds`.
+    case pinLockedOut(account: String, seconds: Int)
+    /// A new PIN that is not exactly 4 digits, or too easy to guess.
+    case pinRejected(reason: String)
+    /// The account was signed out (remotely, or after too many wrong PINs) and needs a new sign-in.
+    case accountSignedOut(account: String, reason: String)
     /// `org.varlink.service.InvalidParameter`: a parameter is missing, of the wrong type or unknown.
     case invalidParameter(parameter: String)
     /// `org.varlink.service.MethodNotFound`.
@@ -27,6 +35,10 @@ public enum ControlError: Error, Sendable, Hashable {
         case .authFailed: "org.herald.Control.AuthFailed"
         case .serverUnreachable: "org.herald.Control.ServerUnreachable"
         case .invalidHomeserver: "org.herald.Control.InvalidHomeserver"
+        case .pinIncorrect: "org.herald.Control.PinIncorrect"
+        case .pinLockedOut: "org.herald.Control.PinLockedOut"
+        case .pinRejected: "org.herald.Control.PinRejected"
+        case .accountSignedOut: "org.herald.Control.AccountSignedOut"
         case .invalidParameter: "org.varlink.service.InvalidParameter"
         case .methodNotFound: "org.varlink.service.MethodNotFound"
         case .interfaceNotFound: "org.varlink.service.InterfaceNotFound"
@@ -46,6 +58,14 @@ public enum ControlError: Error, Sendable, Hashable {
             ["reason": .string(reason)]
         case .serverUnreachable(let homeserver, let reason), .invalidHomeserver(let homeserver, let reason):
             ["homeserver": .string(homeserver), "reason": .string(reason)]
+        case .pinIncorrect(let account, let left, let wait):
+            ["account": .string(account), "attemptsLeft": .int(left), "waitSeconds": .int(wait)]
+        case .pinLockedOut(let account, let seconds):
+            ["account": .string(account), "seconds": .int(seconds)]
+        case .pinRejected(let reason):
+            ["reason": .string(reason)]
+        case .accountSignedOut(let account, let reason):
+            ["account": .string(account), "reason": .string(reason)]
         case .invalidParameter(let parameter):
             ["parameter": .string(parameter)]
         case .methodNotFound(let method):
@@ -63,6 +83,13 @@ public enum ControlError: Error, Sendable, Hashable {
     /// have the declared shape is kept as `.unknown`, so nothing is lost.
     public init(varlinkName name: String, parameters: [String: JSONValue]) {
         func string(_ key: String) -> String? { parameters[key]?.stringValue }
+        func int(_ key: String) -> Int? {
+            switch parameters[key] {
+            case .int(let i)?: i
+            case .double(let d)? where d.isFinite && abs(d) < 1e15 && d.rounded() == d: Int(d)
+            default: nil
+            }
+        }
         let known: ControlError? =
             switch name {
             case "org.herald.Control.AccountNotFound": string("account").map { .accountNotFound(account: $0) }
@@ -78,6 +105,18 @@ public enum ControlError: Error, Sendable, Hashable {
                 string("homeserver").map { .serverUnreachable(homeserver: $0, reason: string("reason") ?? "") }
             case "org.herald.Control.InvalidHomeserver":
                 string("homeserver").map { .invalidHomeserver(homeserver: $0, reason: string("reason") ?? "") }
+            case "org.herald.Control.PinIncorrect":
+                // The numbers are what the user needs to know: without them the reply is kept whole.
+                string("account").flatMap { account in
+                    int("attemptsLeft").flatMap { left in
+                        int("waitSeconds").map { .pinIncorrect(account: account, attemptsLeft: left, waitSeconds: $0) }
+                    }
+                }
+            case "org.herald.Control.PinLockedOut":
+                string("account").flatMap { account in int("seconds").map { .pinLockedOut(account: account, seconds: $0) } }
+            case "org.herald.Control.PinRejected": string("reason").map { .pinRejected(reason: $0) }
+            case "org.herald.Control.AccountSignedOut":
+                string("account").map { .accountSignedOut(account: $0, reason: string("reason") ?? "") }
             case "org.herald.Control.InternalError": .internal(message: string("message") ?? "")
             case "org.varlink.service.InvalidParameter": string("parameter").map { .invalidParameter(parameter: $0) }
             case "org.varlink.service.MethodNotFound": string("method").map { .methodNotFound(method: $0) }
@@ -102,6 +141,16 @@ public enum ControlError: Error, Sendable, Hashable {
             "cannot reach \(homeserver): \(reason)"
         case .invalidHomeserver(let homeserver, let reason):
             "\(homeserver) is not a usable Matrix homeserver: \(reason)"
+        case .pinIncorrect(let account, let left, let wait):
+            wait > 0
+                ? "wrong PIN for \(account); \(Self.attempts(left)) left before it is signed out; wait \(Self.duration(wait)) before the next one"
+                : "wrong PIN for \(account); \(Self.attempts(left)) left before it is signed out"
+        case .pinLockedOut(let account, let seconds):
+            "too many wrong PINs for \(account): wait \(Self.duration(seconds)) before trying again"
+        case .pinRejected(let reason):
+            reason
+        case .accountSignedOut(let account, let reason):
+            "\(account) is signed out (\(reason)); sign in again with heraldctl account add"
         case .invalidParameter(let parameter):
             "missing or invalid parameter: \(parameter)"
         case .methodNotFound(let method):
@@ -113,6 +162,21 @@ public enum ControlError: Error, Sendable, Hashable {
         case .unknown(let name, _):
             "heraldd refused with \(name)"
         }
+    }
+}
+
+extension ControlError {
+    /// "1 attempt", "4 attempts".
+    static func attempts(_ count: Int) -> String {
+        count == 1 ? "1 attempt" : "\(count) attempts"
+    }
+
+    /// "45 s", "5 min", "1 h 2 min" (minutes rounded up: never say less than the real wait).
+    public static func duration(_ seconds: Int) -> String {
+        if seconds < 60 { return "\(max(seconds, 1)) s" }
+        let minutes = (seconds + 59) / 60
+        if minutes < 60 { return "\(minutes) min" }
+        return minutes % 60 == 0 ? "\(minutes / 60) h" : "\(minutes / 60) h \(minutes % 60) min"
     }
 }
 

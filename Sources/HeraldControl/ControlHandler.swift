@@ -7,9 +7,18 @@ public protocol ControlHandler: Sendable {
     func status() async throws -> StatusReply
     func listAccounts() async throws -> [AccountInfo]
     /// Password sign-in. The password is used once and must never be stored or logged.
-    func addAccount(homeserver: String, user: String, password: String) async throws -> AccountInfo
+    /// The PIN is checked (4 digits, not a common one) before signing in.
+    func addAccount(homeserver: String, user: String, password: String, pin: String) async throws -> AccountInfo
     /// `account` is as the user typed it: a full Matrix ID or an unambiguous prefix.
     func removeAccount(_ account: String) async throws
     /// Per account when `account` is given (full ID or prefix), else the global switch.
     func setNotifications(enabled: Bool, account: String?) async throws
+    /// Locks one account, or every account when `account` is nil; returns the IDs locked.
+    func lock(_ account: String?) async throws -> [String]
+    func unlock(_ account: String, pin: String) async throws -> AccountInfo
+    func setPin(_ account: String, currentPin: String, newPin: String) async throws
+    /// Signs out at the homeserver and wipes every local trace; every account when nil.
+    func logout(_ account: String?) async throws -> LogoutReply
+    /// `always`, `unlocked` or `never`.
+    func setPreview(_ account: String, preview: String) async throws
 }

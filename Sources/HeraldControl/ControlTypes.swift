@@ -13,11 +13,17 @@ public struct AccountInfo: Codable, Sendable, Hashable {
     public var reason: String?
     /// Whether this account's notifications are shown.
     public var notifications: Bool
+    /// A locked account's notifications name no sender, room or text.
+    public var locked: Bool
+    /// When previews are shown: `always`, `unlocked` or `never`.
+    public var preview: String
 
     public init(
         id: String, homeserver: String, deviceId: String, state: String, since: String,
-        reason: String? = nil, notifications: Bool
+        reason: String? = nil, notifications: Bool, locked: Bool = false, preview: String = "unlocked"
     ) {
+        self.locked = locked
+        self.preview = preview
         self.id = id
         self.homeserver = homeserver
         self.deviceId = deviceId
@@ -26,6 +32,35 @@ public struct AccountInfo: Codable, Sendable, Hashable {
         self.reason = reason
         self.notifications = notifications
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, homeserver, deviceId, state, since, reason, notifications, locked, preview
+    }
+
+    /// A daemon older than PINs sends no `locked` or `preview`: such an account is unlocked and
+    /// shows previews when unlocked, the default.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        homeserver = try container.decode(String.self, forKey: .homeserver)
+        deviceId = try container.decode(String.self, forKey: .deviceId)
+        state = try container.decode(String.self, forKey: .state)
+        since = try container.decode(String.self, forKey: .since)
+        reason = try container.decodeIfPresent(String.self, forKey: .reason)
+        notifications = try container.decode(Bool.self, forKey: .notifications)
+        locked = try container.decodeIfPresent(Bool.self, forKey: .locked) ?? false
+        preview = try container.decodeIfPresent(String.self, forKey: .preview) ?? PreviewSetting.unlocked.rawValue
+    }
+}
+
+/// When an account's notifications show the sender, the room and the text (`SetPreview`).
+public enum PreviewSetting: String, Sendable, Hashable, CaseIterable, Codable {
+    /// Even while the account is locked.
+    case always
+    /// Only while the account is unlocked (the default).
+    case unlocked
+    /// Never: every notification is the discreet form.
+    case never
 }
 
 /// The reply of `org.herald.Control.Status`.
@@ -79,15 +114,54 @@ struct AddAccountParameters: Codable, Sendable {
     var homeserver: String
     var user: String
     var password: String
+    var pin: String
 }
 
-extension AddAccountParameters: CustomStringConvertible {
-    // Never let a password reach a log line through string interpolation.
-    var description: String { "AddAccountParameters(homeserver: \(homeserver), user: \(user), password: <redacted>)" }
+// Never let a password or PIN reach a log line through string interpolation.
+extension AddAccountParameters: CustomStringConvertible, CustomDebugStringConvertible {
+    var description: String {
+        "AddAccountParameters(homeserver: \(homeserver), user: \(user), password: <redacted>, pin: <redacted>)"
+    }
+    var debugDescription: String { description }
 }
 
 struct AccountParameter: Codable, Sendable {
     var account: String
+}
+
+/// `Lock` and `Logout`: one account, or every account when absent.
+struct OptionalAccountParameter: Codable, Sendable {
+    var account: String?
+}
+
+struct UnlockParameters: Codable, Sendable {
+    var account: String
+    var pin: String
+}
+
+extension UnlockParameters: CustomStringConvertible, CustomDebugStringConvertible {
+    var description: String { "UnlockParameters(account: \(account), pin: <redacted>)" }
+    var debugDescription: String { description }
+}
+
+struct SetPinParameters: Codable, Sendable {
+    var account: String
+    var currentPin: String
+    var newPin: String
+}
+
+extension SetPinParameters: CustomStringConvertible, CustomDebugStringConvertible {
+    var description: String { "SetPinParameters(account: \(account), currentPin: <redacted>, newPin: <redacted>)" }
+    var debugDescription: String { description }
+}
+
+struct SetPreviewParameters: Codable, Sendable {
+    var account: String
+    var preview: String
+}
+
+struct LockReply: Codable, Sendable {
+    var locked: [String]
 }
 
 struct SetNotificationsParameters: Codable, Sendable {
@@ -112,3 +186,17 @@ struct AccountReply: Codable, Sendable {
 }
 
 struct EmptyParameters: Codable, Sendable {}
+
+/// The reply of `org.herald.Control.Logout`.
+public struct LogoutReply: Codable, Sendable, Hashable {
+    /// Accounts signed out and wiped here.
+    public var signedOut: [String]
+    /// Of those, the ones whose homeserver could not be reached: Herald retries the server-side
+    /// logout later.
+    public var serverLogoutPending: [String]
+
+    public init(signedOut: [String], serverLogoutPending: [String]) {
+        self.signedOut = signedOut
+        self.serverLogoutPending = serverLogoutPending
+    }
+}

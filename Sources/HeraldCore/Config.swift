@@ -4,6 +4,10 @@ public struct Config: Sendable, Equatable {
     public var caFile: String?
     /// How long one /sync long poll waits for news on the server, in seconds.
     public var pollSeconds = 30
+    /// Minutes after an unlock when the account locks again by itself; 0 turns it off.
+    public var idleLockMinutes = 15
+    /// Refuse to keep the token key in a file when no Secret Service runs.
+    public var requireSecretService = false
 
     public init() {}
 
@@ -52,6 +56,14 @@ public struct Config: Sendable, Equatable {
                     throw ParseError.value(line: n, key: full, message: "expected a whole number of seconds from 5 to 120")
                 }
                 config.pollSeconds = i
+            case "lock.idle_minutes":
+                guard case .integer(let i) = value, (0...1440).contains(i) else {
+                    throw ParseError.value(line: n, key: full, message: "expected a whole number of minutes from 0 to 1440")
+                }
+                config.idleLockMinutes = i
+            case "secrets.require_secret_service":
+                guard case .bool(let b) = value else { throw ParseError.value(line: n, key: full, message: "expected true or false") }
+                config.requireSecretService = b
             default:
                 warnings.append("line \(n): unknown setting \(full) (ignored)")
             }

@@ -51,6 +51,13 @@ public final class BusConnection: @unchecked Sendable {
         return try BusConnection(bus: b!, logger: logger)
     }
 
+    /// Connects to the system bus (logind's session signals).
+    public static func system(logger: Logger) throws -> BusConnection {
+        var b: OpaquePointer?
+        try check(sd_bus_open_system(&b), "cannot connect to the system bus")
+        return try BusConnection(bus: b!, logger: logger)
+    }
+
     private init(bus: OpaquePointer, logger: Logger) throws {
         self.bus = bus
         self.logger = logger

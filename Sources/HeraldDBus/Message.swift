@@ -72,6 +72,12 @@ public struct MessageReader {
         guard rc > 0 else { throw BusError(name: "signature", message: "expected a uint32") }
         return v
     }
+    public func bool() throws -> Bool {
+        var v: Int32 = 0
+        let rc = try check(sd_bus_message_read_basic(m, CChar(UInt8(ascii: "b")), &v), "read b")
+        guard rc > 0 else { throw BusError(name: "signature", message: "expected a boolean") }
+        return v != 0
+    }
     public func strings() throws -> [String] {
         try check(sd_bus_message_enter_container(m, CChar(UInt8(ascii: "a")), "s"), "enter as")
         var out: [String] = []
@@ -84,5 +90,6 @@ public struct MessageReader {
         try check(sd_bus_message_exit_container(m), "exit as")
         return out
     }
+    public var path: String? { sd_bus_message_get_path(m).map { String(cString: $0) } }
     public var sender: String? { sd_bus_message_get_sender(m).map { String(cString: $0) } }
 }

@@ -16,6 +16,12 @@ public enum MatrixError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The access token expired but the session lives: refresh, then try again.
+    public var isSoftLogout: Bool {
+        if case .server(401, "M_UNKNOWN_TOKEN", _, _, true) = self { return true }
+        return false
+    }
+
     /// The access token is gone for good (deleted device, logout elsewhere, deactivation).
     public var isLoggedOut: Bool {
         if case .server(401, "M_UNKNOWN_TOKEN", _, _, false) = self { return true }
@@ -37,6 +43,16 @@ public struct LoginResponse: Sendable, Equatable {
     public var userID: String
     public var accessToken: String
     public var deviceID: String
+    public var refreshToken: String?
+    /// Lifetime of the access token; nil when it does not expire.
+    public var expiresInMilliseconds: Int?
+}
+
+public struct RefreshResponse: Sendable, Equatable {
+    public var accessToken: String
+    /// nil: keep using the old refresh token.
+    public var refreshToken: String?
+    public var expiresInMilliseconds: Int?
 }
 
 /// The few client-server API calls Herald makes, over any `HTTPTransport`.
@@ -67,12 +83,23 @@ public struct MatrixClient: Sendable {
             "identifier": ["type": "m.id.user", "user": .string(user)],
             "password": .string(password),
             "initial_device_display_name": .string(deviceName),
+            "refresh_token": true,
         ]
         let v = try await request(.post, "/_matrix/client/v3/login", body: body, authenticated: false, timeoutMilliseconds: 30_000)
         guard let uid = v["user_id"]?.string, let token = v["access_token"]?.string, let device = v["device_id"]?.string else {
             throw MatrixError.badResponse("login answer without user_id, access_token or device_id")
         }
-        return LoginResponse(userID: uid, accessToken: token, deviceID: device)
+        return LoginResponse(userID: uid, accessToken: token, deviceID: device, refreshToken: v["refresh_token"]?.string,
+                             expiresInMilliseconds: v["expires_in_ms"]?.int)
+    }
+
+    /// Trades the refresh token for a new pair (MATRIX.md §3). Any 401 or 403 means the session is over.
+    public func refresh(refreshToken: String) async throws -> RefreshResponse {
+        let v = try await request(.post, "/_matrix/client/v3/refresh", body: ["refresh_token": .string(refreshToken)],
+                                  authenticated: false, timeoutMilliseconds: 30_000)
+        guard let token = v["access_token"]?.string else { throw MatrixError.badResponse("refresh answer without access_token") }
+        return RefreshResponse(accessToken: token, refreshToken: v["refresh_token"]?.string,
+                               expiresInMilliseconds: v["expires_in_ms"]?.int)
     }
 
     public func uploadFilter(userID: String, filter: JSONValue) async throws -> String {

@@ -6,11 +6,12 @@ extension AppDatabase {
     public func insertAccount(_ a: StoredAccount, now: Double) throws {
         try writer.write { db in
             try db.execute(sql: """
-                INSERT INTO account (userID, homeserver, deviceID, accessToken, filterID, since, notificationsEnabled,
-                                     state, stateSince, stateReason, createdAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [a.userID.rawValue, a.homeserver, a.deviceID, Data(a.accessToken.utf8), a.filterID, a.since,
-                                 a.notificationsEnabled, a.state, a.stateSince, a.stateReason, now])
+                INSERT INTO account (userID, homeserver, deviceID, accessToken, refreshToken, tokenExpiresAt, preview,
+                                     filterID, since, notificationsEnabled, state, stateSince, stateReason, createdAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [a.userID.rawValue, a.homeserver, a.deviceID, Data(a.accessToken), a.refreshToken.map { Data($0) },
+                                 a.tokenExpiresAt, a.preview, a.filterID, a.since, a.notificationsEnabled, a.state,
+                                 a.stateSince, a.stateReason, now])
         }
     }
 
@@ -29,8 +30,11 @@ extension AppDatabase {
     static func account(from row: Row) -> StoredAccount? {
         guard let id = UserID(row["userID"]) else { return nil }
         let token: Data = row["accessToken"]
+        let refresh: Data? = row["refreshToken"]
         return StoredAccount(userID: id, homeserver: row["homeserver"], deviceID: row["deviceID"],
-                             accessToken: String(decoding: token, as: UTF8.self),
+                             accessToken: [UInt8](token), refreshToken: refresh.map { [UInt8]($0) },
+                             tokenExpiresAt: row["tokenExpiresAt"], preview: row["preview"],
+                             discreetNotificationID: UInt32(row["discreetNotificationID"] as Int64),
                              filterID: row["filterID"], since: row["since"], notificationsEnabled: row["notificationsEnabled"],
                              state: row["state"], stateSince: row["stateSince"], stateReason: row["stateReason"])
     }
@@ -72,5 +76,103 @@ extension AppDatabase {
             try db.execute(sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                            arguments: [key, value])
         }
+    }
+
+    /// Replaces the token pair in one statement, before the new access token is used.
+    public func setTokens(_ id: UserID, access: [UInt8], refresh: [UInt8]?, expiresAt: Double?) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE account SET accessToken = ?, refreshToken = ?, tokenExpiresAt = ? WHERE userID = ?",
+                           arguments: [Data(access), refresh.map { Data($0) }, expiresAt, id.rawValue])
+        }
+    }
+
+    public func setPreview(_ preview: String, for id: UserID) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE account SET preview = ? WHERE userID = ?", arguments: [preview, id.rawValue])
+        }
+    }
+
+    public func setDiscreetNotification(_ notificationID: UInt32, for id: UserID) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE account SET discreetNotificationID = ? WHERE userID = ?",
+                           arguments: [Int64(notificationID), id.rawValue])
+        }
+    }
+
+    // MARK: PIN
+
+    public func pinRecord(_ id: UserID) throws -> PinRecord? {
+        try writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT pinSalt, pinHash, pinFailures, pinLockedUntil, pinLastWrong, pinLastWrongAt FROM account WHERE userID = ?
+                """, arguments: [id.rawValue]) else { return nil }
+            guard let salt = row["pinSalt"] as Data?, let hash = row["pinHash"] as Data? else { return nil }
+            let lastWrong: Data? = row["pinLastWrong"]
+            return PinRecord(salt: [UInt8](salt), hash: [UInt8](hash), attempts: PinAttempts(
+                failures: row["pinFailures"], lockedUntil: row["pinLockedUntil"],
+                lastWrong: lastWrong.map { [UInt8]($0) }, lastWrongAt: row["pinLastWrongAt"]))
+        }
+    }
+
+    public func setPin(_ id: UserID, salt: [UInt8], hash: [UInt8]) throws {
+        try writer.write { db in
+            try db.execute(sql: """
+                UPDATE account SET pinSalt = ?, pinHash = ?, pinFailures = 0, pinLockedUntil = NULL,
+                    pinLastWrong = NULL, pinLastWrongAt = NULL WHERE userID = ?
+                """, arguments: [Data(salt), Data(hash), id.rawValue])
+        }
+    }
+
+    /// Stored durably before the derivation runs, and again after it.
+    public func setPinAttempts(_ id: UserID, _ a: PinAttempts) throws {
+        try writer.write { db in
+            try db.execute(sql: """
+                UPDATE account SET pinFailures = ?, pinLockedUntil = ?, pinLastWrong = ?, pinLastWrongAt = ? WHERE userID = ?
+                """, arguments: [a.failures, a.lockedUntil, a.lastWrong.map { Data($0) }, a.lastWrongAt, id.rawValue])
+        }
+    }
+
+    // MARK: sign-out
+
+    /// Signed out remotely or after too many wrong PINs: every secret, room, member and ledger row
+    /// goes; the account row stays only to say why, until the user removes it or signs in again.
+    public func wipeKeepingTombstone(_ id: UserID, reason: String, now: Double) throws {
+        try writer.write { db in
+            for table in ["room", "member", "ledger"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE userID = ?", arguments: [id.rawValue])
+            }
+            try db.execute(sql: """
+                UPDATE account SET accessToken = x'', refreshToken = NULL, tokenExpiresAt = NULL, filterID = NULL, since = NULL,
+                    pinSalt = NULL, pinHash = NULL, pinFailures = 0, pinLockedUntil = NULL, pinLastWrong = NULL,
+                    pinLastWrongAt = NULL, discreetNotificationID = 0, state = 'signed_out', stateReason = ?, stateSince = ?
+                WHERE userID = ?
+                """, arguments: [reason, now, id.rawValue])
+        }
+        _ = try? writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    }
+
+    public func addPendingLogout(userID: String, homeserver: String, accessToken: [UInt8], now: Double) throws {
+        try writer.write { db in
+            try db.execute(sql: "INSERT INTO pendingLogout (userID, homeserver, accessToken, createdAt) VALUES (?, ?, ?, ?)",
+                           arguments: [userID, homeserver, Data(accessToken), now])
+        }
+    }
+
+    public func pendingLogouts() throws -> [PendingLogout] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM pendingLogout ORDER BY id").map { row in
+                let token: Data = row["accessToken"]
+                return PendingLogout(id: row["id"], userID: row["userID"], homeserver: row["homeserver"],
+                                     accessToken: [UInt8](token), attempts: row["attempts"])
+            }
+        }
+    }
+
+    public func finishPendingLogout(_ id: Int64) throws {
+        try writer.write { db in try db.execute(sql: "DELETE FROM pendingLogout WHERE id = ?", arguments: [id]) }
+    }
+
+    public func countPendingLogoutAttempt(_ id: Int64) throws {
+        try writer.write { db in try db.execute(sql: "UPDATE pendingLogout SET attempts = attempts + 1 WHERE id = ?", arguments: [id]) }
     }
 }

@@ -78,13 +78,42 @@ extension AppDatabase {
         }
     }
 
-    /// The notification with this id went away (closed by the user, expired): the room's count starts again.
+    /// The notification with this id went away (closed by the user, expired): the room's count
+    /// starts again — or, for a locked account's discreet notification, every room's count.
     @discardableResult
     public func clearNotification(id notificationID: UInt32) throws -> Int {
+        guard notificationID != 0 else { return 0 }
+        return try writer.write { db in
+            let n = Int64(notificationID)
+            try db.execute(sql: "UPDATE room SET notificationID = 0, notificationCount = 0 WHERE notificationID = ?", arguments: [n])
+            var changed = db.changesCount
+            try db.execute(sql: """
+                UPDATE room SET notificationCount = 0 WHERE userID IN (SELECT userID FROM account WHERE discreetNotificationID = ?)
+                """, arguments: [n])
+            try db.execute(sql: "UPDATE account SET discreetNotificationID = 0 WHERE discreetNotificationID = ?", arguments: [n])
+            changed += db.changesCount
+            return changed
+        }
+    }
+
+    /// Forgets which notification each room shows, keeping the counts (the notifications are being withdrawn).
+    public func detachRoomNotifications(_ id: UserID) throws {
         try writer.write { db in
-            try db.execute(sql: "UPDATE room SET notificationID = 0, notificationCount = 0 WHERE notificationID = ?",
-                           arguments: [Int64(notificationID)])
-            return db.changesCount
+            try db.execute(sql: "UPDATE room SET notificationID = 0 WHERE userID = ?", arguments: [id.rawValue])
+        }
+    }
+
+    /// Adds to rooms' counts (creating rows as needed) and returns the account's total.
+    public func addRoomCounts(_ id: UserID, _ counts: [String: Int]) throws -> Int {
+        try writer.write { db in
+            for (roomID, n) in counts {
+                try db.execute(sql: """
+                    INSERT INTO room (userID, roomID, notificationCount) VALUES (?, ?, ?)
+                    ON CONFLICT(userID, roomID) DO UPDATE SET notificationCount = notificationCount + excluded.notificationCount
+                    """, arguments: [id.rawValue, roomID, n])
+            }
+            return try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(notificationCount), 0) FROM room WHERE userID = ?",
+                                    arguments: [id.rawValue]) ?? 0
         }
     }
 
@@ -109,8 +138,8 @@ extension AppDatabase {
 }
 
 extension AppDatabase {
-    /// Marks events handled without a notification (notifications are off for the account).
-    public func markHandled(_ id: UserID, roomID: String, eventIDs: [String]) throws {
+    /// Marks events handled without a notification of their own (notifications off, or discreet).
+    public func markHandled(_ id: UserID, roomID: String = "", eventIDs: [String]) throws {
         try writer.write { db in
             for e in eventIDs {
                 try db.execute(sql: "UPDATE ledger SET shown = 1 WHERE userID = ? AND eventID = ?", arguments: [id.rawValue, e])

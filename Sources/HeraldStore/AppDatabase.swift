@@ -33,7 +33,10 @@ public struct AppDatabase: Sendable {
                 t.primaryKey("userID", .text)
                 t.column("homeserver", .text).notNull()
                 t.column("deviceID", .text).notNull()
+                // Tokens are stored sealed (AES-GCM, HeraldSecrets); the key is never in this file.
                 t.column("accessToken", .blob).notNull()
+                t.column("refreshToken", .blob)
+                t.column("tokenExpiresAt", .double)
                 t.column("filterID", .text)
                 t.column("since", .text)
                 t.column("notificationsEnabled", .boolean).notNull().defaults(to: true)
@@ -41,6 +44,25 @@ public struct AppDatabase: Sendable {
                 t.column("stateSince", .double).notNull()
                 t.column("stateReason", .text)
                 t.column("createdAt", .double).notNull()
+                t.column("preview", .text).notNull().defaults(to: "unlocked")
+                // The single discreet notification shown while the account is locked.
+                t.column("discreetNotificationID", .integer).notNull().defaults(to: 0)
+                t.column("pinSalt", .blob)
+                t.column("pinHash", .blob)
+                t.column("pinFailures", .integer).notNull().defaults(to: 0)
+                t.column("pinLockedUntil", .double)
+                t.column("pinLastWrong", .blob)
+                t.column("pinLastWrongAt", .double)
+            }
+            // Server-side logouts that could not reach the homeserver, retried later. The row
+            // holds only what the retry needs; everything else of the account is gone.
+            try db.create(table: "pendingLogout") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("userID", .text).notNull()
+                t.column("homeserver", .text).notNull()
+                t.column("accessToken", .blob).notNull()
+                t.column("createdAt", .double).notNull()
+                t.column("attempts", .integer).notNull().defaults(to: 0)
             }
             try db.create(table: "room") { t in
                 t.column("userID", .text).notNull().references("account", onDelete: .cascade)

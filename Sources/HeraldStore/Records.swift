@@ -5,7 +5,12 @@ public struct StoredAccount: Sendable, Equatable {
     public var userID: UserID
     public var homeserver: String
     public var deviceID: String
-    public var accessToken: String
+    /// Sealed access token (see HeraldSecrets.TokenCipher); empty once signed out.
+    public var accessToken: [UInt8]
+    public var refreshToken: [UInt8]?
+    public var tokenExpiresAt: Double?
+    public var preview: String
+    public var discreetNotificationID: UInt32
     public var filterID: String?
     public var since: String?
     public var notificationsEnabled: Bool
@@ -13,13 +18,19 @@ public struct StoredAccount: Sendable, Equatable {
     public var stateSince: Double
     public var stateReason: String?
 
-    public init(userID: UserID, homeserver: String, deviceID: String, accessToken: String, filterID: String? = nil,
+    public init(userID: UserID, homeserver: String, deviceID: String, accessToken: [UInt8], refreshToken: [UInt8]? = nil,
+                tokenExpiresAt: Double? = nil, preview: String = "unlocked", discreetNotificationID: UInt32 = 0,
+                filterID: String? = nil,
                 since: String? = nil, notificationsEnabled: Bool = true, state: String = "starting",
                 stateSince: Double, stateReason: String? = nil) {
         self.userID = userID
         self.homeserver = homeserver
         self.deviceID = deviceID
         self.accessToken = accessToken
+        self.refreshToken = refreshToken
+        self.tokenExpiresAt = tokenExpiresAt
+        self.preview = preview
+        self.discreetNotificationID = discreetNotificationID
         self.filterID = filterID
         self.since = since
         self.notificationsEnabled = notificationsEnabled
@@ -50,4 +61,25 @@ public struct SyncCommit: Sendable {
         self.messages = messages
         self.leftRooms = leftRooms
     }
+}
+
+/// The PIN's derivation and the attempt counters of one account.
+public struct PinRecord: Sendable, Equatable {
+    public var salt: [UInt8]
+    public var hash: [UInt8]
+    public var attempts: PinAttempts
+
+    public init(salt: [UInt8], hash: [UInt8], attempts: PinAttempts = PinAttempts()) {
+        self.salt = salt
+        self.hash = hash
+        self.attempts = attempts
+    }
+}
+
+public struct PendingLogout: Sendable, Equatable {
+    public var id: Int64
+    public var userID: String
+    public var homeserver: String
+    public var accessToken: [UInt8]
+    public var attempts: Int
 }

@@ -5,15 +5,23 @@ import HeraldMatrix
 import HeraldStore
 import Logging
 
+/// How an account's notifications look right now.
+enum Presentation: Sendable, Equatable {
+    case full
+    /// No sender, room or text: only "New message for <label>".
+    case discreet(label: String)
+}
+
 /// Keeps one account in sync: one long poll at a time, each answer committed with its cursor
 /// before anything is shown. Runs until cancelled or the account is signed out remotely.
 struct AccountLoop: Sendable {
     let account: StoredAccount
-    let transport: any HTTPTransport
+    let session: TokenSession
     let store: AppDatabase
     let notifier: Notifier
     let logger: Logger
     let heartbeats: Heartbeats
+    let presentation: @Sendable () async -> Presentation
     var pollMilliseconds = 30_000
 
     enum Outcome: Sendable { case cancelled, signedOut(String) }
@@ -22,7 +30,6 @@ struct AccountLoop: Sendable {
         let me = account.userID
         var log = logger
         log[metadataKey: "account"] = "\(me)"
-        let client = MatrixClient(baseURL: account.homeserver, accessToken: account.accessToken, transport: transport)
         var filterID = account.filterID
         var since = account.since
         var backoff = Backoff()
@@ -36,10 +43,12 @@ struct AccountLoop: Sendable {
 
         let beat = "sync \(me)"
         defer { heartbeats.remove(beat) }
-        await notifier.showUnshown(me, enabled: notificationsEnabled())
+        await notifier.showUnshown(me, enabled: notificationsEnabled(), presentation: await presentation())
         while !Task.isCancelled {
             heartbeats.beat(beat)
+            await SyncTestHooks.wedgeIfAsked()
             do {
+                let client = try await session.client()
                 if filterID == nil {
                     let id = try await client.uploadFilter(userID: me.rawValue, filter: SyncDigest.filter)
                     try store.setFilterID(id, for: me)
@@ -48,7 +57,9 @@ struct AccountLoop: Sendable {
                 let first = since == nil
                 // The first sync only learns the rooms: one event each, nothing notified.
                 let filter = first ? String(decoding: SyncDigest.firstSyncFilter.encoded(), as: UTF8.self) : filterID!
-                let json = try await client.sync(since: since, filter: filter, timeoutMilliseconds: first ? 0 : pollMilliseconds)
+                var poll = first ? 0 : pollMilliseconds
+                if let limit = await session.pollLimitMilliseconds() { poll = min(poll, limit) }
+                let json = try await client.sync(since: since, filter: filter, timeoutMilliseconds: poll)
                 let known = (try? store.rooms(of: me)) ?? [:]
                 let digest = try SyncDigest.read(json, me: me, known: known, displayName: { room, member in
                     try? store.displayName(of: member, in: room, for: me)
@@ -61,13 +72,26 @@ struct AccountLoop: Sendable {
                 backoff.reset()
                 enter("syncing")
                 if !fresh.isEmpty {
-                    await notifier.show(me, messages: fresh, unreadHints: digest.unreadHints, enabled: notificationsEnabled())
+                    await notifier.show(me, messages: fresh, unreadHints: digest.unreadHints, enabled: notificationsEnabled(),
+                                        presentation: await presentation())
                 }
             } catch is CancellationError {
                 break
+            } catch let e as MatrixError where e.isSoftLogout {
+                // The access token expired: trade the refresh token and go on at once.
+                do {
+                    try await session.renew()
+                    log.info("access token refreshed")
+                } catch let e as MatrixError where e.isLoggedOut {
+                    return .signedOut(Self.reason(e))
+                } catch {
+                    log.warning("token refresh failed: \(error)")
+                    enter("offline", reason: "token refresh failed: \(error)")
+                    if !(await pause(backoff.next(unit: Double.random(in: 0..<1)), beat)) { break }
+                }
             } catch let e as MatrixError where e.isLoggedOut {
                 log.notice("signed out by the homeserver: \(e)")
-                return .signedOut(e.description)
+                return .signedOut(Self.reason(e))
             } catch {
                 if Task.isCancelled { break }
                 var wait = backoff.next(unit: Double.random(in: 0..<1))
@@ -76,16 +100,36 @@ struct AccountLoop: Sendable {
                 if case MatrixError.server(400, _, _, _, _) = error { filterID = nil }
                 log.warning("sync failed, retrying in \(wait) ms: \(error)")
                 enter("offline", reason: "\(error)")
-                heartbeats.beat(beat)
-                do { try await Task.sleep(for: .milliseconds(wait)) } catch { break }
+                if !(await pause(wait, beat)) { break }
             }
         }
         return .cancelled
+    }
+
+    /// Sleeps between retries; false when cancelled.
+    private func pause(_ milliseconds: Int, _ beat: String) async -> Bool {
+        heartbeats.beat(beat)
+        do { try await Task.sleep(for: .milliseconds(milliseconds)); return true } catch { return false }
+    }
+
+    static func reason(_ e: MatrixError) -> String {
+        "the homeserver ended the session (device removed, password changed or account deactivated)"
     }
 
     private func notificationsEnabled() -> Bool {
         let global = (try? store.setting("notifications")) != "off"
         let mine = (try? store.account(account.userID))??.notificationsEnabled ?? true
         return global && mine
+    }
+}
+
+/// `HERALD_TEST_WEDGE_SYNC=1` makes every sync loop hang before its next request, so the
+/// watchdog test can see the pings stop. Read once; costs nothing otherwise.
+enum SyncTestHooks {
+    static let wedge = ProcessInfo.processInfo.environment["HERALD_TEST_WEDGE_SYNC"] == "1"
+
+    static func wedgeIfAsked() async {
+        guard wedge else { return }
+        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
     }
 }

@@ -4,13 +4,14 @@ import HeraldStore
 import Logging
 
 /// Shows each account's notifications on the desktop: one per room, replaced as messages
-/// arrive, and records what is on screen so a restart replaces rather than duplicates.
+/// arrive, or — while the account is locked — one discreet notification with no sender, room
+/// or text. Records what is on screen so a restart replaces rather than duplicates.
 actor Notifier {
     private let sink: (any NotificationSink)?
     private let store: AppDatabase
     private let logger: Logger
+    private let texts = NotificationTexts.english
     private var markup: Bool?
-    private var serverName: String?
 
     init(sink: (any NotificationSink)?, store: AppDatabase, logger: Logger) {
         self.sink = sink
@@ -31,7 +32,7 @@ actor Notifier {
         return markup!
     }
 
-    /// A notification was closed on screen (by the user, expiry or us): its room starts a new count.
+    /// A notification was closed on screen (by the user or expiry): what it stood for starts a new count.
     func closed(id: UInt32) {
         do { try store.clearNotification(id: id) } catch { logger.error("cannot record a closed notification: \(error)") }
     }
@@ -39,7 +40,8 @@ actor Notifier {
     /// The notification server went away or changed: ask its capabilities again next time.
     func forgetCapabilities() { markup = nil }
 
-    func show(_ account: UserID, messages: [IncomingMessage], unreadHints: [String: Int], enabled: Bool) async {
+    func show(_ account: UserID, messages: [IncomingMessage], unreadHints: [String: Int], enabled: Bool,
+              presentation: Presentation) async {
         guard !messages.isEmpty else { return }
         let byRoom = Dictionary(grouping: messages, by: \.roomID).mapValues { $0.map(\.eventID) }
         guard enabled, let sink else {
@@ -47,35 +49,111 @@ actor Notifier {
             for (room, events) in byRoom { try? store.markHandled(account, roomID: room, eventIDs: events) }
             return
         }
+        if case .discreet(let label) = presentation {
+            let added = byRoom.mapValues(\.count).merging(unreadHints) { max($0, $1) }
+            await showDiscreet(account, label: label, adding: added, eventIDs: messages.map(\.eventID), sink: sink)
+            return
+        }
         let states = (try? store.notificationStates(of: account)) ?? [:]
         let rooms = (try? store.rooms(of: account)) ?? [:]
         let plans = NotificationPlanner.plan(messages: messages, states: states, rooms: rooms,
-                                             unreadHints: unreadHints, markup: await supportsMarkup())
+                                             unreadHints: unreadHints, markup: await supportsMarkup(), texts: texts)
         for plan in plans {
             await deliver(plan, account: account, eventIDs: byRoom[plan.roomID] ?? [], sink: sink)
         }
     }
 
-    /// After a crash between recording and showing: the events' text is gone (it is never stored),
-    /// so the room shows a count.
-    func showUnshown(_ account: UserID, enabled: Bool) async {
+    /// After a crash between recording and showing: the events' text is gone (it is never
+    /// stored), so the room shows a count.
+    func showUnshown(_ account: UserID, enabled: Bool, presentation: Presentation) async {
         guard let pending = try? store.unshown(account), !pending.isEmpty else { return }
         guard enabled, let sink else {
             for (room, events) in pending { try? store.markHandled(account, roomID: room, eventIDs: events) }
             return
         }
+        if case .discreet(let label) = presentation {
+            await showDiscreet(account, label: label, adding: pending.mapValues(\.count), eventIDs: pending.values.flatMap { $0 }, sink: sink)
+            return
+        }
         let states = (try? store.notificationStates(of: account)) ?? [:]
-        let rooms = (try? store.rooms(of: account)) ?? [:]
-        let texts = NotificationTexts.english
         for (roomID, events) in pending {
             let state = states[roomID] ?? RoomNotificationState()
-            let count = state.count + events.count
-            let info = rooms[roomID] ?? RoomInfo()
-            let plan = PlannedNotification(roomID: roomID, replacesID: state.notificationID,
-                                           summary: info.name ?? texts.newMessages(count), body: texts.newMessages(count),
-                                           count: count, lastEventID: events.last!)
-            await deliver(plan, account: account, eventIDs: events, sink: sink)
+            await deliverCount(account, roomID: roomID, count: state.count + events.count, replacing: state.notificationID,
+                               eventIDs: events, sink: sink)
         }
+    }
+
+    // MARK: lock and unlock
+
+    /// Locking: every room notification of the account is withdrawn and replaced by one
+    /// discreet notification standing for all of them.
+    func conceal(_ account: UserID, label: String) async {
+        guard let sink else { return }
+        let states = (try? store.notificationStates(of: account)) ?? [:]
+        // Forget the ids first, so the NotificationClosed signals that follow match nothing.
+        try? store.detachRoomNotifications(account)
+        for (_, state) in states where state.notificationID != 0 { try? await sink.close(state.notificationID) }
+        if states.values.contains(where: { $0.count > 0 }) {
+            await showDiscreet(account, label: label, adding: [:], eventIDs: [], sink: sink)
+        }
+    }
+
+    /// Unlocking: the discreet notification gives way to one per room, titled but without text
+    /// (the text of what came while locked was never kept).
+    func reveal(_ account: UserID) async {
+        guard let sink else { return }
+        let discreet = (try? store.account(account))??.discreetNotificationID ?? 0
+        if discreet != 0 {
+            try? store.setDiscreetNotification(0, for: account)
+            try? await sink.close(discreet)
+        }
+        let states = (try? store.notificationStates(of: account)) ?? [:]
+        for (roomID, state) in states where state.count > 0 {
+            await deliverCount(account, roomID: roomID, count: state.count, replacing: 0, eventIDs: [], sink: sink)
+        }
+    }
+
+    /// Withdraws everything the account shows; with a reason, tells the user it was signed out.
+    func withdrawAll(_ account: UserID, signedOutReason: String?) async {
+        guard let sink else { return }
+        let states = (try? store.notificationStates(of: account)) ?? [:]
+        let discreet = (try? store.account(account))??.discreetNotificationID ?? 0
+        try? store.detachRoomNotifications(account)
+        try? store.setDiscreetNotification(0, for: account)
+        for id in states.values.map(\.notificationID) + [discreet] where id != 0 { try? await sink.close(id) }
+        guard let reason = signedOutReason else { return }
+        do {
+            _ = try await sink.notify(NotificationRequest(
+                summary: "Herald", body: texts.signedOut(account.rawValue, reason),
+                hints: [("category", .string("im")), ("desktop-entry", .string("herald")), ("urgency", .byte(1))]))
+        } catch {
+            logger.warning("cannot show the signed-out notification: \(error)", metadata: ["account": "\(account)"])
+        }
+    }
+
+    // MARK: delivery
+
+    private func showDiscreet(_ account: UserID, label: String, adding: [String: Int], eventIDs: [String], sink: any NotificationSink) async {
+        do {
+            let total = try store.addRoomCounts(account, adding)
+            let replaces = (try store.account(account))?.discreetNotificationID ?? 0
+            let id = try await sink.notify(NotificationRequest(
+                replacesID: replaces, summary: "Herald", body: texts.discreet(label, total),
+                hints: [("category", .string("im.received")), ("desktop-entry", .string("herald")), ("urgency", .byte(1))]))
+            try store.setDiscreetNotification(id, for: account)
+            try store.markHandled(account, eventIDs: eventIDs)
+            logger.info("notified discreetly", metadata: ["account": "\(account)", "id": "\(id)", "count": "\(total)"])
+        } catch {
+            logger.warning("cannot show a notification: \(error)", metadata: ["account": "\(account)"])
+        }
+    }
+
+    private func deliverCount(_ account: UserID, roomID: String, count: Int, replacing: UInt32, eventIDs: [String],
+                              sink: any NotificationSink) async {
+        let info = ((try? store.rooms(of: account)) ?? [:])[roomID] ?? RoomInfo()
+        let plan = PlannedNotification(roomID: roomID, replacesID: replacing, summary: info.name ?? texts.newMessagesTitle,
+                                       body: texts.newMessages(count), count: count, lastEventID: eventIDs.last ?? "")
+        await deliver(plan, account: account, eventIDs: eventIDs, sink: sink)
     }
 
     private func deliver(_ plan: PlannedNotification, account: UserID, eventIDs: [String], sink: any NotificationSink) async {

@@ -37,3 +37,13 @@ struct ConfigTests {
         #expect(try Config.parse("[network]\nca_file = \"/a#b\"\n").0.caFile == "/a#b")
     }
 }
+
+struct LockAndSecretsConfigTests {
+    @Test func readsLockAndSecretsSettings() throws {
+        let (c, _) = try Config.parse("[lock]\nidle_minutes = 0\n[secrets]\nrequire_secret_service = true\n")
+        #expect(c.idleLockMinutes == 0)
+        #expect(c.requireSecretService)
+        #expect(throws: Config.ParseError.self) { try Config.parse("[secrets]\nrequire_secret_service = 1\n") }
+        #expect(throws: Config.ParseError.self) { try Config.parse("[lock]\nidle_minutes = -1\n") }
+    }
+}

@@ -7,7 +7,7 @@ struct AppDatabaseTests {
 
     func database() throws -> AppDatabase {
         let db = try AppDatabase.inMemory()
-        try db.insertAccount(StoredAccount(userID: alice, homeserver: "https://x", deviceID: "D", accessToken: "secret", stateSince: 1), now: 1)
+        try db.insertAccount(StoredAccount(userID: alice, homeserver: "https://x", deviceID: "D", accessToken: Array("sealed".utf8), stateSince: 1), now: 1)
         return db
     }
 
@@ -52,5 +52,57 @@ struct AppDatabaseTests {
         #expect(try db.setting("notifications") == "off")
         _ = try db.commit(SyncCommit(userID: alice, nextBatch: "s1", rooms: ["!r:x": RoomInfo(name: "Ward", joinedMembers: 4, isDirect: false)]), now: 2)
         #expect(try db.rooms(of: alice)["!r:x"] == RoomInfo(name: "Ward", joinedMembers: 4, isDirect: false))
+    }
+}
+
+struct AccountSecurityTests {
+    let alice = UserID("@alice:x")!
+
+    func database() throws -> AppDatabase {
+        let db = try AppDatabase.inMemory()
+        try db.insertAccount(StoredAccount(userID: alice, homeserver: "https://x", deviceID: "D", accessToken: [1, 2, 3], stateSince: 1), now: 1)
+        return db
+    }
+
+    @Test func pinAttemptsPersist() throws {
+        let db = try database()
+        #expect(try db.pinRecord(alice) == nil)
+        try db.setPin(alice, salt: [1], hash: [2])
+        try db.setPinAttempts(alice, PinAttempts(failures: 3, lockedUntil: 99, lastWrong: [9], lastWrongAt: 50))
+        #expect(try db.pinRecord(alice) == PinRecord(salt: [1], hash: [2], attempts: PinAttempts(failures: 3, lockedUntil: 99, lastWrong: [9], lastWrongAt: 50)))
+        try db.setPin(alice, salt: [3], hash: [4])
+        #expect(try db.pinRecord(alice)?.attempts == PinAttempts())
+    }
+
+    @Test func aTombstoneKeepsOnlyWhyTheAccountWasSignedOut() throws {
+        let db = try database()
+        try db.setPin(alice, salt: [1], hash: [2])
+        _ = try db.commit(SyncCommit(userID: alice, nextBatch: "s", rooms: ["!r:x": RoomInfo(name: "R")],
+                                     messages: [IncomingMessage(eventID: "$1", roomID: "!r:x", sender: "@b:x", senderName: "B", content: .text("t"), timestamp: 0)]), now: 2)
+        try db.wipeKeepingTombstone(alice, reason: "device deleted", now: 3)
+        let a = try #require(try db.account(alice))
+        #expect(a.state == "signed_out")
+        #expect(a.stateReason == "device deleted")
+        #expect(a.accessToken.isEmpty && a.refreshToken == nil && a.since == nil)
+        #expect(try db.pinRecord(alice) == nil)
+        #expect(try db.rooms(of: alice).isEmpty)
+        #expect(try db.unshown(alice).isEmpty)
+    }
+
+    @Test func tokensAreReplacedTogether() throws {
+        let db = try database()
+        try db.setTokens(alice, access: [7], refresh: [8], expiresAt: 123)
+        let a = try #require(try db.account(alice))
+        #expect(a.accessToken == [7] && a.refreshToken == [8] && a.tokenExpiresAt == 123)
+    }
+
+    @Test func pendingLogoutsQueueAndFinish() throws {
+        let db = try database()
+        try db.addPendingLogout(userID: "@alice:x", homeserver: "https://x", accessToken: [5], now: 1)
+        let p = try #require(try db.pendingLogouts().first)
+        try db.countPendingLogoutAttempt(p.id)
+        #expect(try db.pendingLogouts().first?.attempts == 1)
+        try db.finishPendingLogout(p.id)
+        #expect(try db.pendingLogouts().isEmpty)
     }
 }
