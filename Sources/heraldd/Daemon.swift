@@ -252,6 +252,13 @@ actor Daemon: ControlHandler {
         } catch let e as MatrixError {
             throw Self.loginError(e, homeserver: base)
         }
+        return try await adopt(login, homeserver: base, pin: pin)
+    }
+
+    /// Makes a fresh login an account of this daemon (password or SSO): tokens sealed, PIN
+    /// derived, sync started, unlocked. A login for an account already signed in here is
+    /// handed back to the server.
+    func adopt(_ login: LoginResponse, homeserver base: String, pin: String) async throws -> AccountInfo {
         guard let id = UserID(login.userID) else {
             throw ControlError.authFailed(reason: "the homeserver answered with an invalid user ID")
         }
