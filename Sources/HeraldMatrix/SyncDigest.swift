@@ -9,6 +9,9 @@ public struct SyncDigest: Sendable {
     public var leftRooms: [String] = []
     /// Rooms whose timeline skipped events (`limited`), with the server's unread count.
     public var unreadHints: [String: Int] = [:]
+    /// Rooms read elsewhere: the server counts nothing unread there any more, or the user's
+    /// own read receipt arrived. Their notifications are withdrawn.
+    public var readRooms: Set<String> = []
 
     /// The filter a notifier needs: small answers, members lazily, no presence (MATRIX.md §5).
     public static let filter: JSONValue = [
@@ -89,6 +92,16 @@ public struct SyncDigest: Sendable {
                let unread = room["unread_notifications"]?["notification_count"]?.int, unread > 0 {
                 d.unreadHints[roomID] = unread
             }
+            var ownReceipt = false
+            for e in room["ephemeral"]?["events"]?.array ?? [] where e["type"]?.string == "m.receipt" {
+                for (_, receipt) in e["content"]?.object ?? [:] {
+                    if receipt["m.read"]?[me.rawValue] != nil || receipt["m.read.private"]?[me.rawValue] != nil { ownReceipt = true }
+                }
+            }
+            let unread = room["unread_notifications"]?["notification_count"]?.int
+            let ownMessage = timeline.contains { $0["sender"]?.string == me.rawValue }
+            // The server's count is the authority; without one, the user's own receipt or message says it.
+            if unread == 0 || (unread == nil && (ownReceipt || ownMessage)) { d.readRooms.insert(roomID) }
             guard notify else { continue }
             for e in timeline {
                 guard let m = message(from: e, roomID: roomID, me: me,

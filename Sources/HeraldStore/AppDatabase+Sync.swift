@@ -96,6 +96,18 @@ extension AppDatabase {
         }
     }
 
+    /// The rooms' notifications are gone: ids and counts back to zero. Returns the account's remaining total.
+    public func resetRooms(_ id: UserID, _ rooms: [String]) throws -> Int {
+        try writer.write { db in
+            for roomID in rooms {
+                try db.execute(sql: "UPDATE room SET notificationID = 0, notificationCount = 0 WHERE userID = ? AND roomID = ?",
+                               arguments: [id.rawValue, roomID])
+            }
+            return try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(notificationCount), 0) FROM room WHERE userID = ?",
+                                    arguments: [id.rawValue]) ?? 0
+        }
+    }
+
     /// Forgets which notification each room shows, keeping the counts (the notifications are being withdrawn).
     public func detachRoomNotifications(_ id: UserID) throws {
         try writer.write { db in

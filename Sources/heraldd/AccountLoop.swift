@@ -75,6 +75,7 @@ struct AccountLoop: Sendable {
                     await notifier.show(me, messages: fresh, unreadHints: digest.unreadHints, enabled: notificationsEnabled(),
                                         presentation: await presentation())
                 }
+                await notifier.withdraw(me, rooms: digest.readRooms.subtracting(fresh.map(\.roomID)))
             } catch is CancellationError {
                 break
             } catch let e as MatrixError where e.isSoftLogout {

@@ -83,6 +83,33 @@ actor Notifier {
         }
     }
 
+    /// Rooms read on another device: their notifications close, and a locked account's
+    /// discreet notification counts down (or closes when nothing is left).
+    func withdraw(_ account: UserID, rooms: Set<String>) async {
+        guard let sink, !rooms.isEmpty else { return }
+        let states = ((try? store.notificationStates(of: account)) ?? [:]).filter { rooms.contains($0.key) }
+        guard !states.isEmpty else { return }
+        let remaining: Int
+        do {
+            remaining = try store.resetRooms(account, Array(states.keys))  // before closing: the signals then match nothing
+        } catch {
+            logger.error("cannot record read rooms: \(error)", metadata: ["account": "\(account)"])
+            return
+        }
+        for (_, state) in states where state.notificationID != 0 { try? await sink.close(state.notificationID) }
+        let discreet = (try? store.account(account))??.discreetNotificationID ?? 0
+        guard discreet != 0 else { return }
+        if remaining == 0 {
+            try? store.setDiscreetNotification(0, for: account)
+            try? await sink.close(discreet)
+        } else if let id = try? await sink.notify(NotificationRequest(
+            replacesID: discreet, summary: "Herald", body: texts.discreet(account.localpart, remaining),
+            hints: [("category", .string("im.received")), ("desktop-entry", .string("herald")), ("urgency", .byte(1))])) {
+            try? store.setDiscreetNotification(id, for: account)
+        }
+        logger.info("withdrawn, read elsewhere", metadata: ["account": "\(account)", "rooms": "\(states.count)"])
+    }
+
     // MARK: lock and unlock
 
     /// Locking: every room notification of the account is withdrawn and replaced by one

@@ -79,3 +79,31 @@ struct SyncDigestTests {
         #expect(MatrixClient.escape("é") == "%C3%A9")
     }
 }
+
+struct ReadElsewhereTests {
+    let me = UserID("@alice:x")!
+
+    func room(unread: Int?, receiptFrom reader: String? = nil) -> JSONValue {
+        var r: [String: JSONValue] = ["timeline": ["events": []]]
+        if let unread { r["unread_notifications"] = ["notification_count": .number(Double(unread))] }
+        if let reader {
+            r["ephemeral"] = ["events": [["type": "m.receipt", "content": ["$e": ["m.read": [reader: ["ts": 1]]]]]]]
+        }
+        return ["next_batch": "s", "rooms": ["join": ["!r:x": .object(r)]]]
+    }
+
+    func read(_ sync: JSONValue) throws -> Set<String> {
+        try SyncDigest.read(sync, me: me, known: [:], displayName: { _, _ in nil }, notify: true).readRooms
+    }
+
+    @Test func aZeroUnreadCountMeansReadElsewhere() throws {
+        #expect(try read(room(unread: 0)) == ["!r:x"])
+        #expect(try read(room(unread: 2)).isEmpty)
+    }
+
+    @Test func myOwnReceiptMeansReadWhenTheServerGivesNoCount() throws {
+        #expect(try read(room(unread: nil, receiptFrom: "@alice:x")) == ["!r:x"])
+        #expect(try read(room(unread: nil, receiptFrom: "@bob:x")).isEmpty)
+        #expect(try read(room(unread: 1, receiptFrom: "@alice:x")).isEmpty)
+    }
+}
