@@ -6,6 +6,8 @@ public struct Config: Sendable, Equatable {
     public var pollSeconds = 30
     /// Minutes after an unlock when the account locks again by itself; 0 turns it off.
     public var idleLockMinutes = 15
+    /// Language of notification texts: "auto" (from the locale), "en" or "fr".
+    public var language = "auto"
     /// Refuse to keep the token key in a file when no Secret Service runs.
     public var requireSecretService = false
 
@@ -61,6 +63,11 @@ public struct Config: Sendable, Equatable {
                     throw ParseError.value(line: n, key: full, message: "expected a whole number of minutes from 0 to 1440")
                 }
                 config.idleLockMinutes = i
+            case "notifications.language":
+                guard case .string(let l) = value, ["auto", "en", "fr"].contains(l) else {
+                    throw ParseError.value(line: n, key: full, message: "expected \"auto\", \"en\" or \"fr\"")
+                }
+                config.language = l
             case "secrets.require_secret_service":
                 guard case .bool(let b) = value else { throw ParseError.value(line: n, key: full, message: "expected true or false") }
                 config.requireSecretService = b

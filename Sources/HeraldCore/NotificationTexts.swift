@@ -31,3 +31,35 @@ public struct NotificationTexts: Sendable {
         image: "Sent an image", file: "Sent a file", audio: "Sent an audio message", video: "Sent a video",
         location: "Shared a location", sticker: "Sent a sticker", encrypted: "Encrypted message")
 }
+
+extension NotificationTexts {
+    public static let french = NotificationTexts(
+        senderInRoom: { "\($0) (\($1))" },
+        newMessages: { $0 == 1 ? "1 nouveau message" : "\($0) nouveaux messages" },
+        discreet: { $1 <= 1 ? "Nouveau message pour \($0)" : "\($1) nouveaux messages pour \($0)" },
+        signedOut: { "Vous avez été déconnecté de \($0) : \($1). Reconnectez-vous avec heraldctl account add." },
+        newMessagesTitle: "Nouveaux messages",
+        image: "A envoyé une image", file: "A envoyé un fichier", audio: "A envoyé un message audio", video: "A envoyé une vidéo",
+        location: "A partagé une position", sticker: "A envoyé un autocollant", encrypted: "Message chiffré")
+
+    /// The language from the environment as gettext reads it: LANGUAGE (a list), then LC_ALL,
+    /// LC_MESSAGES, LANG. French for `fr…`, English otherwise; `override` ("fr", "en") wins.
+    public static func forLocale(_ env: [String: String], override: String? = nil) -> NotificationTexts {
+        if let o = override?.lowercased(), !o.isEmpty, o != "auto" { return o.hasPrefix("fr") ? .french : .english }
+        var candidates: [String] = []
+        if let lc = env["LC_ALL"], !lc.isEmpty {
+            candidates = [lc]
+        } else {
+            // LANGUAGE is honoured only when a locale other than C is set, as gettext does.
+            let base = [env["LC_MESSAGES"], env["LANG"]].compactMap { $0 }.first { !$0.isEmpty }
+            if let base, base != "C", base != "POSIX", let list = env["LANGUAGE"], !list.isEmpty {
+                candidates = list.split(separator: ":").map(String.init)
+            }
+            if let base { candidates.append(base) }
+        }
+        for c in candidates where !c.isEmpty && c != "C" && c != "POSIX" {
+            return c.lowercased().hasPrefix("fr") ? .french : .english
+        }
+        return .english
+    }
+}

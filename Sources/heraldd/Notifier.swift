@@ -10,10 +10,11 @@ actor Notifier {
     private let sink: (any NotificationSink)?
     private let store: AppDatabase
     private let logger: Logger
-    private let texts = NotificationTexts.english
+    private let texts: NotificationTexts
     private var markup: Bool?
 
-    init(sink: (any NotificationSink)?, store: AppDatabase, logger: Logger) {
+    init(sink: (any NotificationSink)?, store: AppDatabase, texts: NotificationTexts = .english, logger: Logger) {
+        self.texts = texts
         self.sink = sink
         self.store = store
         self.logger = logger

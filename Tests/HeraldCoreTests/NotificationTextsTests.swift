@@ -1,0 +1,22 @@
+import HeraldCore
+import Testing
+
+struct NotificationTextsTests {
+    @Test(arguments: [
+        (["LANG": "fr_FR.UTF-8"], "2 nouveaux messages"),
+        (["LANG": "en_GB.UTF-8"], "2 new messages"),
+        (["LANG": "en_US.UTF-8", "LC_ALL": "fr_CA.UTF-8"], "2 nouveaux messages"),
+        (["LANG": "en_US.UTF-8", "LANGUAGE": "fr:en"], "2 nouveaux messages"),
+        (["LANG": "C", "LANGUAGE": "fr"], "2 new messages"),
+        (["LC_MESSAGES": "fr_BE"], "2 nouveaux messages"),
+        ([String: String](), "2 new messages"),
+    ])
+    func chosenFromTheLocale(_ env: [String: String], _ expected: String) {
+        #expect(NotificationTexts.forLocale(env).newMessages(2) == expected)
+    }
+
+    @Test func theConfigOverrideWins() {
+        #expect(NotificationTexts.forLocale(["LANG": "fr_FR.UTF-8"], override: "en").newMessages(1) == "1 new message")
+        #expect(NotificationTexts.forLocale(["LANG": "en_US"], override: "fr").discreet("alice", 1) == "Nouveau message pour alice")
+    }
+}
