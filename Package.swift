@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "3.12.3"),
     ],
     targets: [
         // C libraries from Debian's -dev packages, each with a thin shim for variadic calls.
@@ -41,6 +42,24 @@ let package = Package(
             name: "HeraldDBus",
             dependencies: ["CSystemd", "HeraldCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
+        // Token encryption (AES-GCM), the key's keeper (Secret Service or a 0600 file), PIN derivation (scrypt).
+        .target(
+            name: "HeraldSecrets",
+            dependencies: [
+                "HeraldDBus",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // swift-log to journald (sd_journal_sendv, metadata as HERALD_* fields), for heraldd.
+        .target(
+            name: "HeraldJournal",
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        // Start at login: the systemd user manager (through systemctl), else the unit links and an
+        // XDG autostart entry. Files and child processes only, no sd-bus: heraldctl uses it.
+        .target(name: "HeraldAutostart", swiftSettings: strict),
         // The control protocol: heraldctl depends on this and nothing that touches curl, sd-bus or SQLite.
         .target(
             name: "HeraldControl",
@@ -49,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "heraldd",
             dependencies: [
-                "HeraldCore", "HeraldStore", "HeraldHTTP", "HeraldMatrix", "HeraldDBus", "HeraldControl", "CSystemd",
+                "HeraldCore", "HeraldStore", "HeraldHTTP", "HeraldMatrix", "HeraldDBus", "HeraldControl", "HeraldSecrets", "HeraldJournal", "CSystemd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -58,11 +77,14 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "heraldctl",
-            dependencies: ["HeraldControl", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["HeraldControl", "HeraldAutostart", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"], swiftSettings: strict),
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore"], swiftSettings: strict),
+        .testTarget(name: "HeraldSecretsTests", dependencies: ["HeraldSecrets", "HeraldDBus"], swiftSettings: strict),
+        .testTarget(name: "HeraldJournalTests", dependencies: ["HeraldJournal"], swiftSettings: strict),
+        .testTarget(name: "HeraldAutostartTests", dependencies: ["HeraldAutostart"], swiftSettings: strict),
         .testTarget(name: "HeraldControlTests", dependencies: ["HeraldControl"], swiftSettings: strict),
         .testTarget(name: "HeraldMatrixTests", dependencies: ["HeraldMatrix", "HeraldCore", "HeraldHTTP"], swiftSettings: strict),
     ]

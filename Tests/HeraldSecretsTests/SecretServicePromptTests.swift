@@ -1,0 +1,58 @@
+import HeraldDBus
+@testable import HeraldSecrets
+import Logging
+import Testing
+
+/// Prompts, against the scripted Secret Service (gnome-keyring cannot show one headless).
+@Suite(.timeLimit(.minutes(1)))
+struct SecretServicePromptTests {
+    @Test func withoutADefaultCollectionOneIsCreatedThenTheItemEachThroughAPrompt() async throws {
+        let bus = try PrivateBus()
+        defer { bus.stop() }
+        try await FakeSecretService.start(on: bus, scenario: "fresh")
+        let store = SecretServiceStore(bus: try bus.connect(), logger: Logger(label: "test"), promptTimeout: .seconds(10))
+
+        let key = try await store.loadOrCreateKey()
+        #expect(key.count == 32)
+        #expect(try await store.loadOrCreateKey() == key)
+        let calls = FakeSecretService.log(bus).split(separator: "\n").map { $0.split(separator: " ").dropFirst().first.map(String.init) ?? "" }
+        #expect(calls == [
+            "OpenSession", "SearchItems", "ReadAlias", "CreateCollection", "Prompt", "Unlock", "CreateItem", "Prompt", "Close",
+            "OpenSession", "SearchItems", "GetSecrets", "Close",
+        ], "\(FakeSecretService.log(bus))")
+    }
+
+    @Test func aLockedItemIsUnlockedThroughThePromptThenRead() async throws {
+        let bus = try PrivateBus()
+        defer { bus.stop() }
+        try await FakeSecretService.start(on: bus, scenario: "locked")
+        let store = SecretServiceStore(bus: try bus.connect(), logger: Logger(label: "test"), promptTimeout: .seconds(10))
+
+        #expect(try await store.loadOrCreateKey() == Array(0..<32))
+        #expect(FakeSecretService.log(bus).contains("call Prompt /org/freedesktop/secrets/prompt/p1"))
+    }
+
+    @Test func aDismissedPromptIsAClearError() async throws {
+        let bus = try PrivateBus()
+        defer { bus.stop() }
+        try await FakeSecretService.start(on: bus, scenario: "dismiss")
+        let store = SecretServiceStore(bus: try bus.connect(), logger: Logger(label: "test"), promptTimeout: .seconds(10))
+
+        let error = await #expect(throws: SecretServiceError.self) { try await store.loadOrCreateKey() }
+        #expect(error == .promptDismissed(purpose: "unlocking the keyring that holds Herald's token key"))
+        #expect(error?.description == "the keyring prompt for unlocking the keyring that holds Herald's token key was dismissed")
+    }
+
+    @Test func anUnansweredPromptTimesOutAndIsDismissed() async throws {
+        let bus = try PrivateBus()
+        defer { bus.stop() }
+        try await FakeSecretService.start(on: bus, scenario: "silent")
+        let store = SecretServiceStore(bus: try bus.connect(), logger: Logger(label: "test"), promptTimeout: .seconds(1))
+
+        let start = ContinuousClock.now
+        let error = await #expect(throws: SecretServiceError.self) { try await store.loadOrCreateKey() }
+        #expect(error == .promptTimedOut(purpose: "unlocking the keyring that holds Herald's token key", seconds: 1))
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(FakeSecretService.log(bus).contains("call Dismiss /org/freedesktop/secrets/prompt/p1"))
+    }
+}
