@@ -4,6 +4,9 @@
 #   make test    deps, Swift unit tests, then the integration tests (real Synapse, D-Bus, heraldd)
 #   make demo    deps, build, then scripts/demo.sh (Synapse + heraldd + dunst on Xvfb, screenshot)
 #   make clean   Swift build products, demo output, Python caches (keeps .venv and fetched packages)
+#   make install    release build, then binaries, units, config, man pages, completions under PREFIX
+#                   (default ~/.local; `sudo make install PREFIX=/usr/local` for every user)
+#   make uninstall  removes exactly what `make install` put under PREFIX (its manifest says what)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -17,7 +20,7 @@ VENV   := .venv
 PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?= -v
 
-.PHONY: all deps build test unit-test integration-test demo clean
+.PHONY: all deps build test unit-test integration-test demo clean install uninstall
 
 all: build
 
@@ -44,3 +47,34 @@ clean:
 	swift package clean
 	rm -rf demo-out .pytest_cache
 	find tests scripts -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# --- install -------------------------------------------------------------------------------------
+PREFIX ?= $(HOME)/.local
+DESTDIR ?=
+# debug only for the install test, which must not wait for a second, optimised build.
+SWIFT_CONFIGURATION ?= release
+# systemd's user unit search path: ~/.config/systemd/user for a home install, else
+# PREFIX/lib/systemd/user (/usr/local/lib/systemd/user is searched for every user).
+ifeq ($(abspath $(PREFIX)),$(abspath $(HOME)/.local))
+USERUNITDIR ?= $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/systemd/user
+else
+USERUNITDIR ?= $(PREFIX)/lib/systemd/user
+endif
+# Handed to scripts/install.sh explicitly, never exported: a make started by a test must not
+# inherit the outer make's idea of them.
+INSTALL_VARS = PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" USERUNITDIR="$(USERUNITDIR)"
+
+# Under sudo, swift runs as the user who owns the work tree, so that no root-owned file lands in .build.
+AS_OWNER := as_owner() { if [ "$$(id -u)" -eq 0 ] && [ -n "$${SUDO_USER:-}" ] && [ "$$(stat -c %U .)" = "$$SUDO_USER" ]; \
+	then sudo -u "$$SUDO_USER" env PATH="$$PATH" "$$@"; else "$$@"; fi; }
+
+install:
+	@if [ "$$(id -u)" -eq 0 ] && [ -n "$${SUDO_USER:-}" ] && [ "$(abspath $(PREFIX))" = "$(abspath $(HOME)/.local)" ]; then \
+		echo "install: under sudo, give a system prefix (sudo make install PREFIX=/usr/local), or run make install without sudo" >&2; \
+		exit 2; \
+	fi
+	$(AS_OWNER); as_owner swift build -c $(SWIFT_CONFIGURATION); \
+	$(INSTALL_VARS) scripts/install.sh install "$$(as_owner swift build -c $(SWIFT_CONFIGURATION) --show-bin-path)"
+
+uninstall:
+	$(INSTALL_VARS) scripts/install.sh uninstall

@@ -203,9 +203,9 @@ def main() -> int:
         herald.start()
         info(f"pid {herald.pid}, socket {herald.socket_path}, log {herald.log_path}")
 
-        step(f"heraldctl account add {synapse.url} --user alice --password-stdin")
+        step(f"heraldctl account add {synapse.url} --user alice --password-stdin --pin-stdin")
         rc, out, err = herald.ctl("account", "add", synapse.url, "--user", "alice", "--password-stdin",
-                                  input=password + "\n")
+                                  "--pin-stdin", input=password + "\n" + he.DEFAULT_PIN + "\n")
         for line in (out + err).strip().splitlines():
             info(line)
         if rc != 0:

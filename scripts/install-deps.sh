@@ -11,8 +11,12 @@ ROOT=$PWD
 APT_PACKAGES=(
     # build: system libraries linked by the Swift targets
     libcurl4-openssl-dev libsystemd-dev libsqlite3-dev pkg-config
-    # tests: private session bus, systemd tools (systemd-socket-activate)
+    # tests: private session bus, systemd tools (systemd-socket-activate, systemd-analyze, busctl)
     dbus-daemon dbus-bin systemd
+    # tests: gnome-keyring-daemon as the Secret Service on a private bus (HeraldSecretsTests)
+    gnome-keyring
+    # tests: installed man pages rendered with man -l; unshare/mount for the journald test
+    man-db groff-base util-linux mount
     # demo: notifications on a virtual X screen and a screenshot of it
     dunst xvfb x11-apps imagemagick fonts-dejavu-core
 )

@@ -54,8 +54,9 @@ public final class ControlClient {
         try call("org.herald.Control.ListAccounts", EmptyParameters(), as: AccountsReply.self).accounts
     }
 
-    public func addAccount(homeserver: String, user: String, password: String) throws -> AccountInfo {
-        let parameters = AddAccountParameters(homeserver: homeserver, user: user, password: password)
+    /// Signs in with a password and gives the account its PIN; the account starts unlocked.
+    public func addAccount(homeserver: String, user: String, password: String, pin: String) throws -> AccountInfo {
+        let parameters = AddAccountParameters(homeserver: homeserver, user: user, password: password, pin: pin)
         return try call("org.herald.Control.AddAccount", parameters, as: AccountReply.self).account
     }
 
@@ -66,6 +67,31 @@ public final class ControlClient {
     public func setNotifications(enabled: Bool, account: String?) throws {
         let parameters = SetNotificationsParameters(enabled: enabled, account: account)
         _ = try call("org.herald.Control.SetNotifications", parameters, as: EmptyParameters.self)
+    }
+
+    /// Locks one account, or every account when `account` is nil; returns the IDs locked.
+    public func lock(_ account: String?) throws -> [String] {
+        try call("org.herald.Control.Lock", OptionalAccountParameter(account: account), as: LockReply.self).locked
+    }
+
+    public func unlock(_ account: String, pin: String) throws -> AccountInfo {
+        try call("org.herald.Control.Unlock", UnlockParameters(account: account, pin: pin), as: AccountReply.self).account
+    }
+
+    public func setPin(_ account: String, currentPin: String, newPin: String) throws {
+        let parameters = SetPinParameters(account: account, currentPin: currentPin, newPin: newPin)
+        _ = try call("org.herald.Control.SetPin", parameters, as: EmptyParameters.self)
+    }
+
+    /// Signs one account, or every account when `account` is nil, out and wipes it here.
+    public func logout(_ account: String?) throws -> LogoutReply {
+        try call("org.herald.Control.Logout", OptionalAccountParameter(account: account), as: LogoutReply.self)
+    }
+
+    /// `preview` is `always`, `unlocked` or `never`.
+    public func setPreview(_ account: String, preview: String) throws {
+        let parameters = SetPreviewParameters(account: account, preview: preview)
+        _ = try call("org.herald.Control.SetPreview", parameters, as: EmptyParameters.self)
     }
 
     // MARK: org.varlink.service

@@ -61,9 +61,10 @@ struct ControlDispatcher: Sendable {
             return try VarlinkReply(encoding: AccountsReply(accounts: try await handler.listAccounts()))
         case "AddAccount":
             let parameters = try call.decodeParameters(
-                as: AddAccountParameters.self, allowed: ["homeserver", "user", "password"])
+                as: AddAccountParameters.self, allowed: ["homeserver", "user", "password", "pin"])
             let account = try await handler.addAccount(
-                homeserver: parameters.homeserver, user: parameters.user, password: parameters.password)
+                homeserver: parameters.homeserver, user: parameters.user, password: parameters.password,
+                pin: parameters.pin)
             return try VarlinkReply(encoding: AccountReply(account: account))
         case "RemoveAccount":
             let account = try call.decodeParameters(as: AccountParameter.self, allowed: ["account"]).account
@@ -73,6 +74,28 @@ struct ControlDispatcher: Sendable {
             let parameters = try call.decodeParameters(
                 as: SetNotificationsParameters.self, allowed: ["enabled", "account"])
             try await handler.setNotifications(enabled: parameters.enabled, account: parameters.account)
+            return VarlinkReply()
+        case "Lock":
+            let account = try call.decodeParameters(as: OptionalAccountParameter.self, allowed: ["account"]).account
+            return try VarlinkReply(encoding: LockReply(locked: try await handler.lock(account)))
+        case "Unlock":
+            let parameters = try call.decodeParameters(as: UnlockParameters.self, allowed: ["account", "pin"])
+            let account = try await handler.unlock(parameters.account, pin: parameters.pin)
+            return try VarlinkReply(encoding: AccountReply(account: account))
+        case "SetPin":
+            let parameters = try call.decodeParameters(
+                as: SetPinParameters.self, allowed: ["account", "currentPin", "newPin"])
+            try await handler.setPin(parameters.account, currentPin: parameters.currentPin, newPin: parameters.newPin)
+            return VarlinkReply()
+        case "Logout":
+            let account = try call.decodeParameters(as: OptionalAccountParameter.self, allowed: ["account"]).account
+            return try VarlinkReply(encoding: try await handler.logout(account))
+        case "SetPreview":
+            let parameters = try call.decodeParameters(as: SetPreviewParameters.self, allowed: ["account", "preview"])
+            guard PreviewSetting(rawValue: parameters.preview) != nil else {
+                throw ControlError.invalidParameter(parameter: "preview")
+            }
+            try await handler.setPreview(parameters.account, preview: parameters.preview)
             return VarlinkReply()
         default:
             throw ControlError.methodNotFound(method: call.method)

@@ -21,7 +21,11 @@ type Account (
   # Why it is offline or signed out
   reason: ?string,
   # Whether this account's notifications are shown
-  notifications: bool
+  notifications: bool,
+  # A locked account's notifications name no sender, room or text
+  locked: bool,
+  # When message previews are shown: always, unlocked (only while unlocked) or never
+  preview: string
 )
 
 # The daemon, the desktop services it uses, and every account.
@@ -41,8 +45,9 @@ method Status() -> (
 
 method ListAccounts() -> (accounts: []Account)
 
-# Password sign-in. The password is used once and never stored.
-method AddAccount(homeserver: string, user: string, password: string) -> (account: Account)
+# Password sign-in. The password is used once and never stored. pin is the account's new
+# 4-digit PIN (PinRejected when it is not 4 digits or too common); the account starts unlocked.
+method AddAccount(homeserver: string, user: string, password: string, pin: string) -> (account: Account)
 
 # Signs the account out at its homeserver (best effort) and forgets it.
 method RemoveAccount(account: string) -> ()
@@ -50,12 +55,39 @@ method RemoveAccount(account: string) -> ()
 # Turns notifications on or off for one account, or globally when account is absent.
 method SetNotifications(enabled: bool, account: ?string) -> ()
 
+# Locks one account, or every account when account is absent; returns the IDs locked.
+method Lock(account: ?string) -> (locked: []string)
+
+# Unlocks an account with its PIN. PinIncorrect, PinLockedOut during a wait,
+# AccountSignedOut once too many wrong PINs have signed it out.
+method Unlock(account: string, pin: string) -> (account: Account)
+
+# Changes an account's PIN after checking the current one (same errors as Unlock, and
+# PinRejected for a new PIN that is not 4 digits or too common).
+method SetPin(account: string, currentPin: string, newPin: string) -> ()
+
+# Signs one account, or every account when account is absent, out at its homeserver and wipes
+# every local trace of it. serverLogoutPending lists the accounts whose homeserver could not be
+# reached: they are wiped here and the server-side logout is retried later.
+method Logout(account: ?string) -> (signedOut: []string, serverLogoutPending: []string)
+
+# When the account's notifications show the sender, room and text: always, unlocked or never.
+method SetPreview(account: string, preview: string) -> ()
+
 error AccountNotFound (account: string)
 error AccountAmbiguous (account: string, matches: []string)
 error AccountExists (account: string)
 error AuthFailed (reason: string)
 error ServerUnreachable (homeserver: string, reason: string)
 error InvalidHomeserver (homeserver: string, reason: string)
+# A wrong PIN; waitSeconds > 0 when the next attempt must wait that long
+error PinIncorrect (account: string, attemptsLeft: int, waitSeconds: int)
+# Too many wrong PINs: no PIN is checked for this account during the next seconds
+error PinLockedOut (account: string, seconds: int)
+# A new PIN that is not exactly 4 digits, or too easy to guess; reason says which
+error PinRejected (reason: string)
+# The account was signed out (elsewhere, or after too many wrong PINs) and needs a new sign-in
+error AccountSignedOut (account: string, reason: string)
 # The daemon failed for a reason of its own; message says what happened
 error InternalError (message: string)
 """

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 import HeraldHTTP
 
 /// A failed Matrix call, classified for the sync loop's decisions.

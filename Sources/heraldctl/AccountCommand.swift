@@ -26,7 +26,9 @@ struct AccountCommand: ParsableCommand {
             discussion: """
                 States: starting (signing in or first sync), syncing (up to date and listening),
                 offline (the homeserver cannot be reached; Herald retries), signed_out (the session
-                was ended elsewhere; add the account again).
+                was ended elsewhere, or too many wrong PINs were typed; add the account again).
+                LOCKED: yes while the account's notifications hide the sender, room and text
+                (heraldctl unlock ACCOUNT). PREVIEW: when they show them: always, unlocked or never.
 
                 Examples:
                   heraldctl account list
@@ -47,15 +49,24 @@ struct AccountCommand: ParsableCommand {
 
     struct Add: ControlCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Sign in to a Matrix account with a password.",
+            abstract: "Sign in to a Matrix account with a password and choose its PIN.",
             discussion: """
                 heraldd signs in to HOMESERVER as NAME and keeps the session; the password is used
-                once and never stored. Without --password-stdin the password is asked for on the
-                terminal, without echo.
+                once and never stored. The account gets its own 4-digit PIN, which unlocks it
+                again after `heraldctl lock` (or a restart of heraldd); it starts unlocked.
+
+                Without --password-stdin the password is asked for on the terminal, without echo.
+                Without --pin-stdin the PIN is asked for on the terminal, without echo, twice.
+                With both flags standard input holds the password line, then the PIN line.
+
+                A PIN is exactly 4 digits. The most common ones are refused: one digit repeated
+                (0000), consecutive digits (1234, 9876), 1212, 1004, 2000, 6969, 1122, 1313, 2001,
+                1010, 2580 and 0852. A refused PIN given with --pin-stdin is a usage error (exit
+                status 2) and nothing is sent to heraldd; on the terminal it is asked for again.
 
                 Examples:
                   heraldctl account add https://matrix.example.org --user alice
-                  pass show matrix/alice | heraldctl account add https://matrix.example.org --user alice --password-stdin
+                  printf '%s\\n%s\\n' "$PASSWORD" "$PIN" | heraldctl account add https://matrix.example.org --user alice --password-stdin --pin-stdin
                 """)
 
         @Argument(help: ArgumentHelp("The homeserver's address, e.g. https://matrix.example.org.", valueName: "homeserver"))
@@ -67,13 +78,33 @@ struct AccountCommand: ParsableCommand {
         @Flag(help: "Read the password from the first line of standard input.")
         var passwordStdin = false
 
+        @Flag(help: "Read the new PIN from standard input: its first line, or its second after the password.")
+        var pinStdin = false
+
         @OptionGroup var options: GlobalOptions
 
         func run() throws {
-            let password = try passwordStdin ? PasswordInput.firstLineOfStandardInput() : PasswordInput.prompt(for: user)
+            // Refuse before reading anything when a secret would have to be asked and cannot be.
+            if !SecretInput.standardInputIsTerminal {
+                switch (passwordStdin, pinStdin) {
+                case (false, false):
+                    throw UsageError("standard input is not a terminal: pass the password and the PIN with --password-stdin --pin-stdin")
+                case (false, true):
+                    throw UsageError("standard input is not a terminal: pass the password with --password-stdin")
+                case (true, false):
+                    throw UsageError("standard input is not a terminal: pass the PIN with --pin-stdin (the line after the password)")
+                case (true, true):
+                    break
+                }
+            }
+            let password = try SecretInput.password(for: user, fromStandardInput: passwordStdin)
+            let pin = try SecretInput.newPin(
+                prompt: "Choose a 4-digit PIN for \(user): ", repeatPrompt: "Repeat the PIN: ",
+                fromStandardInput: pinStdin,
+                what: passwordStdin ? "the PIN (second line, after the password)" : "the PIN (first line)")
             // Signing in discovers the homeserver, logs in and syncs once: it can take a minute.
             let account = try options.connect(timeout: .seconds(90))
-                .addAccount(homeserver: homeserver, user: user, password: password)
+                .addAccount(homeserver: homeserver, user: user, password: password, pin: pin)
             if options.json {
                 Report.json(["account": account])
             } else {
@@ -117,9 +148,12 @@ enum AccountListing {
 
     static func text(for accounts: [AccountInfo]) -> String {
         guard !accounts.isEmpty else { return noAccounts }
-        var table = Table(header: ["ACCOUNT", "STATE", "NOTIFICATIONS"])
+        var table = Table(header: ["ACCOUNT", "STATE", "LOCKED", "PREVIEW", "NOTIFICATIONS"])
         for account in accounts {
-            table.rows.append([account.id, state(of: account), account.notifications ? "on" : "off"])
+            table.rows.append([
+                account.id, state(of: account), account.locked ? "yes" : "no", account.preview,
+                account.notifications ? "on" : "off",
+            ])
         }
         return table.text
     }

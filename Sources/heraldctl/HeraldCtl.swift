@@ -12,20 +12,27 @@ struct HeraldCtl: ParsableCommand {
         discussion: """
             heraldctl talks to heraldd over its control socket; it never touches Herald's data itself.
             Every command accepts --json (one JSON document on standard output) and --socket PATH.
+            ACCOUNT is a full Matrix ID (@alice:example.org) or any unambiguous prefix of it (alice).
 
-            Exit status: 0 done, 1 heraldd refused (its message is printed), 2 usage error,
-            3 heraldd cannot be reached.
+            Exit status: 0 done, 1 heraldd refused (its message is printed), 2 usage error
+            (including a PIN refused before anything is sent), 3 heraldd cannot be reached.
 
             Examples:
               heraldctl status
               heraldctl account add https://matrix.example.org --user alice
+              heraldctl lock
+              heraldctl unlock alice
+              heraldctl logout alice
               heraldctl notifications off alice
             """,
         version: heraldVersion,
-        subcommands: [StatusCommand.self, AccountCommand.self, NotificationsCommand.self])
+        subcommands: [
+            StatusCommand.self, AccountCommand.self, LockCommand.self, UnlockCommand.self, PinCommand.self,
+            LogoutCommand.self, NotificationsCommand.self, PreviewCommand.self, AutostartCommand.self, DoctorCommand.self,
+        ])
 
     func run() throws {
-        throw UsageError("a command is required: status, account or notifications (see heraldctl --help)")
+        throw UsageError("a command is required: status, account, lock, unlock, pin, logout, notifications, preview, autostart or doctor (see heraldctl --help)")
     }
 
     /// ArgumentParser's own `main` exits 64 for usage errors; the contract says 2, and errors

@@ -5,6 +5,7 @@ import HeraldControl
 import HeraldCore
 import HeraldDBus
 import HeraldHTTP
+import HeraldSecrets
 import HeraldStore
 import Logging
 import ServiceLifecycle
@@ -46,14 +47,9 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
 
     func run() async throws {
         umask(0o077)  // every file Herald creates is its user's alone
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = level
-            return h
-        }
-        let logger = Logger(label: "herald")
         let env = ProcessInfo.processInfo.environment
+        LogSetup.bootstrap(level: logLevel, environment: env)
+        let logger = Logger(label: "herald")
 
         let settings = try loadConfig(env, logger: logger)
         let socketPath = try socket ?? Paths.socket(env)
@@ -73,20 +69,45 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
         let sink: DesktopNotifications?
         let busState: String
         var signals: AsyncStream<NotificationSignal>?
+        var sessionBus: BusConnection?
         do {
             let bus = try BusConnection.session(logger: logger)
             let desktop = DesktopNotifications(bus: bus)
             signals = try await desktop.signals()
             sink = desktop
+            sessionBus = bus
             busState = "connected"
         } catch {
             logger.error("no session bus, notifications cannot be shown: \(error)")
             sink = nil
             busState = "unavailable"
         }
-        let notifier = Notifier(sink: sink, store: store, logger: logger)
-        let daemon = Daemon(store: store, transport: http, notifier: notifier, busState: busState, logger: logger)
-        await daemon.setPoll(pollMilliseconds ?? settings.pollSeconds * 1000)
+        let sealer: Sealer
+        do {
+            let keyFile = (dbPath as NSString).deletingLastPathComponent + "/token.key"
+            let keys: any TokenKeyStore
+            if FileManager.default.fileExists(atPath: keyFile) {
+                // Tokens already sealed with the file's key: switching keepers would make them unreadable.
+                guard !settings.requireSecretService else {
+                    throw DaemonFailure("""
+                        secrets.require_secret_service is set but tokens are sealed with the key file \(keyFile): \
+                        sign every account out (heraldctl logout --all), delete the file, then start again
+                        """)
+                }
+                keys = KeyFileStore(path: keyFile, logger: logger)
+            } else {
+                keys = try await TokenKeyStores.choose(bus: sessionBus, keyFilePath: keyFile,
+                                                       requireSecretService: settings.requireSecretService, logger: logger)
+            }
+            sealer = Sealer(cipher: try TokenCipher(key: try await keys.loadOrCreateKey()), backend: keys.backend)
+            logger.info("token key kept by \(keys.backend)")
+        } catch {
+            throw DaemonFailure("cannot get the token encryption key: \(error)")
+        }
+        let notifier = Notifier(sink: sink, store: store, texts: .forLocale(env, override: settings.language), logger: logger)
+        let daemon = Daemon(store: store, transport: http, notifier: notifier, sealer: sealer, busState: busState, logger: logger)
+        await daemon.configure(pollMilliseconds: pollMilliseconds ?? settings.pollSeconds * 1000,
+                               idleLockMinutes: settings.idleLockMinutes)
 
         let server: ControlServer
         do {
@@ -100,11 +121,19 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
             throw DaemonFailure("cannot listen on \(socketPath): \(error)")
         }
         if let signals { services.append(NotificationSignalService(signals: signals, notifier: notifier)) }
+        services.append(ScreenLockWatcher(session: sessionBus, daemon: daemon, logger: logger))
         services.append(SyncService(daemon: daemon))
         services.append(ControlService(server: server))
-        if let watchdog = WatchdogService.fromEnvironment(heartbeats: daemon.heartbeats, wedgedAfter: .seconds(180)) {
+        let poll = pollMilliseconds ?? settings.pollSeconds * 1000
+        if let watchdog = WatchdogService.fromEnvironment(heartbeats: daemon.heartbeats, pollMilliseconds: poll) {
             services.append(watchdog)
         }
+        services.append(StatusService(daemon: daemon))
+        // Trapped before READY=1, so that an early `systemctl reload` cannot kill the process.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        services.append(ConfigReloadService(hangups: hangups, daemon: daemon, logger: logger,
+                                            load: { [self] in try loadConfig(env, logger: logger) },
+                                            initial: settings, pollFixed: pollMilliseconds != nil))
         services.append(StoppingNotice())
 
         let group = ServiceGroup(configuration: .init(
@@ -112,7 +141,7 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.notice("heraldd \(heraldVersion) serving on \(socketPath)", metadata: ["database": "\(dbPath)"])
-        SystemdNotify.send("READY=1\nSTATUS=serving")
+        ServiceStatus.shared.ready(accounts: await daemon.statusSummary())
         try await group.run()
         logger.notice("heraldd stopped")
     }
@@ -141,9 +170,6 @@ struct DaemonFailure: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-extension Daemon {
-    func setPoll(_ ms: Int) { pollMilliseconds = ms }
-}
 
 enum Paths {
     static func socket(_ env: [String: String]) throws -> String {

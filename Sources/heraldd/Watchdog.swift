@@ -24,27 +24,34 @@ final class Heartbeats: Sendable {
 struct WatchdogService: Service {
     let interval: Duration
     let heartbeats: Heartbeats
-    /// A sync loop that has not come back for this long is wedged: its long poll has a 30 s
-    /// timeout, the stall limit 45 s and the whole-transfer limit 90 s.
+    /// A loop silent for longer than this is wedged; see `wedgedAfter(watchdog:pollMilliseconds:)`.
     let wedgedAfter: Duration
 
-    static func fromEnvironment(heartbeats: Heartbeats, wedgedAfter: Duration) -> WatchdogService? {
+    static func fromEnvironment(heartbeats: Heartbeats, pollMilliseconds: Int) -> WatchdogService? {
         var usec: UInt64 = 0
         guard sd_watchdog_enabled(0, &usec) > 0, usec > 0 else { return nil }
-        return WatchdogService(interval: .microseconds(Int64(usec / 2)), heartbeats: heartbeats, wedgedAfter: wedgedAfter)
+        let watchdog = Duration.microseconds(Int64(clamping: usec))
+        return WatchdogService(interval: watchdog / 2, heartbeats: heartbeats,
+                               wedgedAfter: wedgedAfter(watchdog: watchdog, pollMilliseconds: pollMilliseconds))
+    }
+
+    /// Three watchdog periods (180 s with the unit's WatchdogSec=60: above a 30 s long poll
+    /// that runs into its 90 s transfer limit, and above the longest backoff sleep, 60 s, or a
+    /// server's Retry-After, 120 s at most), and never less than one long poll plus curl's
+    /// 15 s stall limit, so a shorter WatchdogSec cannot make an idle long poll look wedged.
+    /// systemd restarts the service one watchdog period after the pings stop.
+    static func wedgedAfter(watchdog: Duration, pollMilliseconds: Int) -> Duration {
+        max(watchdog * 3, .milliseconds(pollMilliseconds) + .seconds(15))
     }
 
     func run() async throws {
-        var warned = false
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let stale = heartbeats.stale(limit: wedgedAfter)
             if stale.isEmpty {
                 SystemdNotify.send("WATCHDOG=1")
-                warned = false
-            } else if !warned {
-                SystemdNotify.send("STATUS=wedged: \(stale.joined(separator: ", "))")
-                warned = true
             }
+            ServiceStatus.shared.setWedged(stale)  // sent only when the line changes
+            ServiceStatus.shared.refresh()  // catches account changes no hook reported
             let pause = interval
             _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
         }

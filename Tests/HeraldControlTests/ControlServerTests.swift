@@ -21,20 +21,20 @@ struct ControlServerTests {
         #expect(status.notificationServer == nil)
         #expect(status.accounts == [FakeHandler.alice])
         let accounts = try await live.client { try $0.listAccounts() }
-        #expect(accounts.map(\.id) == ["@alice:example.org"])
+        #expect(accounts == [FakeHandler.alice, FakeHandler.bob])
         try await live.stop()
     }
 
     @Test func addAccountAndNamedErrors() async throws {
         let live = try LiveServer()
         let account = try await live.client {
-            try $0.addAccount(homeserver: "https://hs.example.org", user: "alice", password: "correct horse")
+            try $0.addAccount(homeserver: "https://hs.example.org", user: "alice", password: "correct horse", pin: "4826")
         }
         #expect(account.homeserver == "https://hs.example.org")
         #expect(account.deviceId == "ABCDEF")
 
         await #expect(throws: ControlError.authFailed(reason: "wrong user name or password for @alice:example.org")) {
-            try await live.client { try $0.addAccount(homeserver: "https://hs", user: "alice", password: "nope") }
+            try await live.client { try $0.addAccount(homeserver: "https://hs", user: "alice", password: "nope", pin: "4826") }
         }
         await #expect(throws: ControlError.accountNotFound(account: "bob")) {
             try await live.client { try $0.removeAccount("bob") }
@@ -43,7 +43,7 @@ struct ControlServerTests {
             try await live.client { try $0.removeAccount("a") }
         }
         await #expect(throws: ControlError.internal(message: "database is locked")) {
-            try await live.client { try $0.addAccount(homeserver: "https://hs", user: "boom", password: "x") }
+            try await live.client { try $0.addAccount(homeserver: "https://hs", user: "boom", password: "x", pin: "4826") }
         }
         try await live.client { try $0.removeAccount("ali") }
         try await live.client { try $0.setNotifications(enabled: false, account: nil) }
@@ -116,6 +116,7 @@ struct ControlServerTests {
             raw.sendBytes(
                 VarlinkCodec.encode(VarlinkCall(method: "org.herald.Control.AddAccount", parameters: [
                     "homeserver": .string("https://slow.example.org"), "user": .string("slow"), "password": .string("x"),
+                    "pin": .string("4826"),
                 ])) + VarlinkCodec.encode(VarlinkCall(method: "org.varlink.service.GetInfo"))
                     + VarlinkCodec.encode(VarlinkCall(method: "org.varlink.service.GetInfo", oneway: true))
                     + VarlinkCodec.encode(VarlinkCall(method: "org.herald.Control.ListAccounts")))
@@ -156,7 +157,7 @@ struct ControlServerTests {
         #expect(closed)
         // A call that takes longer than the idle timeout is still answered.
         let account = try await live.client {
-            try $0.addAccount(homeserver: "https://slow", user: "slow", password: "x")
+            try $0.addAccount(homeserver: "https://slow", user: "slow", password: "x", pin: "4826")
         }
         #expect(account.id == "@alice:example.org")
         try await live.stop()
@@ -189,7 +190,7 @@ struct ControlServerTests {
         let live = try LiveServer()
         await #expect(throws: ControlClientError.timedOut(path: live.socketPath, after: .milliseconds(300))) {
             try await live.client(timeout: .milliseconds(300)) {
-                try $0.addAccount(homeserver: "https://hang", user: "hang", password: "x")
+                try $0.addAccount(homeserver: "https://hang", user: "hang", password: "x", pin: "4826")
             }
         }
         try await live.stop()
@@ -329,21 +330,31 @@ struct ControlServerTests {
         #expect(fileExists(path))  // an inherited socket file is not ours to remove
     }
 
-    @Test func passwordsAndRequestBodiesNeverReachTheLog() async throws {
+    @Test func passwordsPinsAndRequestBodiesNeverReachTheLog() async throws {
         let capture = LogCapture()
         let live = try LiveServer(logger: capture.logger)
+        // Not 4 digits, so that no number in a log line can match it by chance; the transport
+        // passes any string on, and the fake handler refuses these with named errors.
         let secret = "hunter2-\(UInt32.random(in: 0...UInt32.max))"
-        _ = try? await live.client { try $0.addAccount(homeserver: "https://hs", user: "alice", password: secret) }
-        _ = try? await live.client { try $0.addAccount(homeserver: "https://hs", user: "boom", password: secret) }
+        _ = try? await live.client { try $0.addAccount(homeserver: "https://hs", user: "alice", password: secret, pin: "4826") }
+        _ = try? await live.client { try $0.addAccount(homeserver: "https://hs", user: "boom", password: secret, pin: secret) }
+        _ = try? await live.client { try $0.addAccount(homeserver: "https://hs", user: "alice", password: "correct horse", pin: secret) }
+        _ = try? await live.client { try $0.unlock("alice", pin: secret) }
+        _ = try? await live.client { try $0.unlock("nobody", pin: secret) }
+        _ = try? await live.client { try $0.setPin("alice", currentPin: secret, newPin: secret) }
+        _ = try? await live.client { try $0.setPin("alice", currentPin: FakeHandler.pin, newPin: secret) }
         let path = live.socketPath
         _ = try await blocking { () -> VarlinkReply? in
             let raw = try RawConnection(path: path)
             raw.send(#"{"method":"org.herald.Control.AddAccount","parameters":{"password":"\#(secret)","user":1}}"#)
             raw.send(#"{"method":"org.herald.Control.AddAccount" "password":"\#(secret)"}"#)
+            raw.send(#"{"method":"org.herald.Control.Unlock","parameters":{"pin":"\#(secret)","account":2}}"#)
+            raw.send(#"{"method":"org.herald.Control.SetPin","parameters":{"account":"alice","currentPin":"\#(secret)"}}"#)
+            raw.send(#"{"method":"org.herald.Control.Unlock","parameters":{"pin":"\#(secret)","account":"alice","x":1}}"#)
             return try raw.receive()
         }
         try await live.stop()
-        #expect(capture.all.count >= 3, "the server logged nothing, so this test proves nothing")
+        #expect(capture.all.count >= 10, "the server logged next to nothing, so this test proves nothing")
         #expect(capture.all.allSatisfy { !$0.contains(secret) })
     }
 }
@@ -358,6 +369,7 @@ extension ControlServerTests {
         let path = live.socketPath
         let slow = VarlinkCall(method: "org.herald.Control.AddAccount", parameters: [
             "homeserver": .string("https://slow"), "user": .string("slow"), "password": .string("x"),
+            "pin": .string("4826"),
         ])
         let replies = try await blocking { () -> [VarlinkReply?] in
             let raw = try RawConnection(path: path)
@@ -374,5 +386,136 @@ extension ControlServerTests {
         #expect(replies[2]?.parameters["vendor"] == .string("Herald"))
         #expect(replies[3] == nil)  // then the server closes the connection
         try await live.stop()
+    }
+}
+
+extension ControlServerTests {
+    @Test func lockUnlockPinLogoutAndPreviewRoundTrip() async throws {
+        let live = try LiveServer()
+        let alice = FakeHandler.alice.id, bob = FakeHandler.bob.id
+        #expect(try await live.client { try $0.lock(nil) } == [alice, bob])
+        #expect(try await live.client { try $0.lock("bob") } == [bob])
+        await #expect(throws: ControlError.accountNotFound(account: "carol")) {
+            try await live.client { try $0.lock("carol") }
+        }
+        #expect(await live.handler.lockCalls == [nil, "bob", "carol"])
+
+        let unlocked = try await live.client { try $0.unlock("bob", pin: FakeHandler.pin) }
+        #expect(unlocked.id == bob && !unlocked.locked && unlocked.preview == "never")
+        await #expect(throws: ControlError.pinIncorrect(account: alice, attemptsLeft: 7, waitSeconds: 0)) {
+            try await live.client { try $0.unlock("alice", pin: "9731") }
+        }
+        await #expect(throws: ControlError.pinIncorrect(account: alice, attemptsLeft: 5, waitSeconds: 60)) {
+            try await live.client { try $0.unlock("alice", pin: "0001") }
+        }
+        await #expect(throws: ControlError.pinLockedOut(account: alice, seconds: 840)) {
+            try await live.client { try $0.unlock("alice", pin: "0002") }
+        }
+        await #expect(throws: ControlError.accountSignedOut(account: alice, reason: "too many wrong PINs")) {
+            try await live.client { try $0.unlock("alice", pin: "0003") }
+        }
+        #expect(await live.handler.unlockCalls.map(\.pin) == [FakeHandler.pin, "9731", "0001", "0002", "0003"])
+
+        try await live.client { try $0.setPin("alice", currentPin: FakeHandler.pin, newPin: "7391") }
+        await #expect(throws: ControlError.pinRejected(reason: PinRules.tooCommon)) {
+            try await live.client { try $0.setPin("alice", currentPin: FakeHandler.pin, newPin: "1212") }
+        }
+        await #expect(throws: ControlError.pinIncorrect(account: alice, attemptsLeft: 9, waitSeconds: 0)) {
+            try await live.client { try $0.setPin("alice", currentPin: "1357", newPin: "7391") }
+        }
+        let changes = await live.handler.pinChanges
+        #expect(changes.map(\.account) == ["alice"] && changes.map(\.newPin) == ["7391"])
+
+        #expect(try await live.client { try $0.logout(nil) } == LogoutReply(signedOut: [alice, bob], serverLogoutPending: [bob]))
+        #expect(try await live.client { try $0.logout("ali") } == LogoutReply(signedOut: [alice], serverLogoutPending: []))
+        #expect(await live.handler.logoutCalls == [nil, "ali"])
+
+        try await live.client { try $0.setPreview("alice", preview: "always") }
+        await #expect(throws: ControlError.invalidParameter(parameter: "preview")) {
+            try await live.client { try $0.setPreview("alice", preview: "sometimes") }
+        }
+        #expect(await live.handler.previewCalls.map(\.preview) == ["always"])
+        try await live.stop()
+    }
+
+    @Test func newMethodsDecodeTheirParametersStrictly() async throws {
+        let live = try LiveServer()
+        let path = live.socketPath
+        let calls: [String] = [
+            #"{"method":"org.herald.Control.Lock"}"#,
+            #"{"method":"org.herald.Control.Lock","parameters":{"account":null}}"#,
+            #"{"method":"org.herald.Control.Lock","parameters":{"account":1}}"#,
+            #"{"method":"org.herald.Control.Lock","parameters":{"all":true}}"#,
+            #"{"method":"org.herald.Control.Unlock","parameters":{"account":"alice"}}"#,
+            #"{"method":"org.herald.Control.Unlock","parameters":{"account":"alice","pin":4826}}"#,
+            #"{"method":"org.herald.Control.SetPin","parameters":{"account":"alice","currentPin":"4826"}}"#,
+            #"{"method":"org.herald.Control.Logout","parameters":{"account":"alice","force":true}}"#,
+            #"{"method":"org.herald.Control.SetPreview","parameters":{"account":"alice","preview":"sometimes"}}"#,
+            #"{"method":"org.herald.Control.SetPreview","parameters":{"preview":"never"}}"#,
+            #"{"method":"org.herald.Control.AddAccount","parameters":{"homeserver":"h","user":"u","password":"p"}}"#,
+            #"{"method":"org.herald.Control.Logout","parameters":{}}"#,
+        ]
+        let replies = try await blocking { () -> [VarlinkReply?] in
+            let raw = try RawConnection(path: path)
+            return try calls.map { call in
+                raw.send(call)
+                return try raw.receive()
+            }
+        }
+        let both: JSONValue = .array([.string(FakeHandler.alice.id), .string(FakeHandler.bob.id)])
+        #expect(replies[0] == VarlinkReply(parameters: ["locked": both]))
+        #expect(replies[1] == VarlinkReply(parameters: ["locked": both]))
+        let invalid = replies[2...10].map { $0?.error == "org.varlink.service.InvalidParameter" ? $0?.parameters["parameter"]?.stringValue : $0?.error }
+        #expect(invalid == ["account", "all", "pin", "pin", "newPin", "force", "preview", "account", "pin"])
+        #expect(replies[11]?.parameters == ["signedOut": both, "serverLogoutPending": .array([.string(FakeHandler.bob.id)])])
+        #expect(await live.handler.unlockCalls.isEmpty)
+        #expect(await live.handler.previewCalls.isEmpty)
+        #expect(await live.handler.addCalls.isEmpty)
+        try await live.stop()
+    }
+
+    @Test func everyMethodIsDeclaredAndServed() async throws {
+        let live = try LiveServer()
+        let path = live.socketPath
+        let methods = [
+            "Status", "ListAccounts", "AddAccount", "RemoveAccount", "SetNotifications", "Lock", "Unlock", "SetPin",
+            "Logout", "SetPreview",
+        ]
+        for method in methods {
+            #expect(heraldControlInterfaceDescription.contains("\nmethod \(method)("), "\(method) missing from Interface.swift")
+        }
+        let replies = try await blocking { () -> [VarlinkReply?] in
+            let raw = try RawConnection(path: path)
+            return try methods.map { method in
+                raw.send(#"{"method":"org.herald.Control.\#(method)","parameters":{"no such parameter":0}}"#)
+                return try raw.receive()
+            }
+        }
+        // Each method is known: its parameters are checked, not refused as MethodNotFound.
+        for (method, reply) in zip(methods, replies) {
+            #expect(reply?.error == "org.varlink.service.InvalidParameter", "\(method): \(String(describing: reply))")
+        }
+        try await live.stop()
+    }
+
+    @Test func accountsFromAnOlderDaemonGetDefaults() throws {
+        let old: JSONValue = .object([
+            "id": .string("@alice:example.org"), "homeserver": .string("https://hs"), "deviceId": .string("D"),
+            "state": .string("syncing"), "since": .string("2026-01-02T03:04:05Z"), "notifications": .bool(true),
+        ])
+        let account = try old.decode(as: AccountInfo.self)
+        #expect(!account.locked && account.preview == "unlocked" && account.reason == nil)
+        let reply = VarlinkReply(parameters: ["accounts": .array([old])])
+        #expect(try reply.decodeParameters(as: [String: [AccountInfo]].self)["accounts"] == [account])
+
+        // The new members travel when present, and a nil reason is left out.
+        let encoded = try JSONValue(encoding: FakeHandler.bob).objectValue
+        #expect(encoded?["locked"] == .bool(true) && encoded?["preview"] == .string("never"))
+        #expect(try JSONValue(encoding: FakeHandler.alice).objectValue?["reason"] == nil)
+        #expect(try JSONValue(encoding: FakeHandler.bob).decode(as: AccountInfo.self) == FakeHandler.bob)
+        // A mistyped new member is still an error, not a default.
+        var wrong = old.objectValue!
+        wrong["locked"] = .string("yes")
+        #expect(throws: DecodingError.self) { try JSONValue.object(wrong).decode(as: AccountInfo.self) }
     }
 }

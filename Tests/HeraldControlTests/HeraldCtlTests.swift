@@ -71,19 +71,26 @@ struct HeraldCtlTests {
         let live = try LiveServer()
         let list = try await heraldctl(["account", "list", "--json"], socket: live.socketPath)
         #expect(list.status == 0)
-        #expect(try object(list.stdout)["accounts"] == .array([try JSONValue(encoding: FakeHandler.alice)]))
+        #expect(try object(list.stdout)["accounts"]
+            == .array([try JSONValue(encoding: FakeHandler.alice), try JSONValue(encoding: FakeHandler.bob)]))
 
         let added = try await heraldctl(
-            ["account", "add", "https://hs.example.org", "--user", "alice", "--password-stdin"],
-            socket: live.socketPath, input: "correct horse\nnext line\n")
+            ["account", "add", "https://hs.example.org", "--user", "alice", "--password-stdin", "--pin-stdin"],
+            socket: live.socketPath, input: "correct horse\n4826\nnext line\n")
         #expect(added.status == 0, "\(added.stderr)")
         #expect(added.stdout == "Signed in as @alice:example.org on https://hs.example.org (device ABCDEF)\n")
 
         let addedJSON = try await heraldctl(
-            ["account", "add", "https://hs.example.org", "--user", "alice", "--password-stdin", "--json"],
-            socket: live.socketPath, input: "correct horse")
+            ["account", "add", "https://hs.example.org", "--user", "alice", "--password-stdin", "--pin-stdin", "--json"],
+            socket: live.socketPath, input: "correct horse\r\n7391")
         #expect(addedJSON.status == 0)
         #expect(try object(addedJSON.stdout)["account"]?.objectValue?["deviceId"] == .string("ABCDEF"))
+        #expect(!addedJSON.stdout.contains("7391") && !added.stdout.contains("4826"))
+        // The password line, then the PIN line; a CRLF line end is not part of either.
+        #expect(await live.handler.addCalls == [
+            FakeHandler.AddCall(homeserver: "https://hs.example.org", user: "alice", password: "correct horse", pin: "4826"),
+            FakeHandler.AddCall(homeserver: "https://hs.example.org", user: "alice", password: "correct horse", pin: "7391"),
+        ])
         try await live.stop()
     }
 
@@ -91,8 +98,8 @@ struct HeraldCtlTests {
         let live = try LiveServer()
         let password = "wrong-\(UInt32.random(in: 0...UInt32.max))"
         let refused = try await heraldctl(
-            ["account", "add", "https://hs", "--user", "alice", "--password-stdin"], socket: live.socketPath,
-            input: password + "\n")
+            ["account", "add", "https://hs", "--user", "alice", "--password-stdin", "--pin-stdin"], socket: live.socketPath,
+            input: password + "\n4826\n")
         #expect(refused.status == 1)
         #expect(refused.stderr == "heraldctl: wrong user name or password for @alice:example.org\n")
         #expect(!refused.stdout.contains(password) && !refused.stderr.contains(password))
@@ -144,6 +151,15 @@ struct HeraldCtlTests {
         [],
         ["account"],
         ["status", "--bogus"],
+        ["lock", "alice", "--all"],
+        ["unlock"],
+        ["pin"],
+        ["pin", "set"],
+        ["logout"],
+        ["logout", "alice", "--all"],
+        ["preview", "sometimes", "alice"],
+        ["preview", "never"],
+        ["preview"],
     ])
     func usageErrorsExitTwo(arguments: [String]) async throws {
         let outcome = try await heraldctl(arguments, socket: "/nonexistent/control.sock")
@@ -160,7 +176,11 @@ struct HeraldCtlTests {
     }
 
     @Test func helpExitsZeroWithExamples() async throws {
-        for command in [["--help"], ["account", "add", "--help"], ["notifications", "--help"], ["status", "--help"]] {
+        for command in [
+            ["--help"], ["account", "add", "--help"], ["notifications", "--help"], ["status", "--help"], ["lock", "--help"],
+            ["unlock", "--help"], ["pin", "--help"], ["pin", "set", "--help"], ["logout", "--help"], ["preview", "--help"],
+            ["account", "list", "--help"],
+        ] {
             let outcome = try await heraldctl(command, socket: "/nonexistent/control.sock")
             #expect(outcome.status == 0)
             #expect(outcome.stdout.contains("Examples:"), "\(command)")

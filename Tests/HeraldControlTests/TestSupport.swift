@@ -8,17 +8,36 @@ import Glibc
 #endif
 
 /// A handler with canned answers, recording what it was asked.
+///
+/// PINs: alice's is 4826. Unlocking with 0001 answers a wrong PIN with a wait, 0002 a
+/// lockout, 0003 a signed-out account; any other wrong PIN is a wrong PIN without a wait.
 actor FakeHandler: ControlHandler {
     static let alice = AccountInfo(
         id: "@alice:example.org", homeserver: "https://matrix.example.org", deviceId: "ABCDEF",
         state: "syncing", since: "2026-01-02T03:04:05Z", notifications: true)
+    /// A second account, locked, previews never shown, offline.
+    static let bob = AccountInfo(
+        id: "@bob:example.org", homeserver: "https://matrix.example.org", deviceId: "GHIJKL",
+        state: "offline", since: "2026-01-02T03:04:05Z", reason: "connection refused", notifications: false,
+        locked: true, preview: "never")
+    static let pin = "4826"
 
     struct Boom: Error, CustomStringConvertible {
         var description: String { "database is locked" }
     }
 
+    struct AddCall: Sendable, Equatable {
+        var homeserver, user, password, pin: String
+    }
+
     private(set) var notificationCalls: [(enabled: Bool, account: String?)] = []
     private(set) var removed: [String] = []
+    private(set) var addCalls: [AddCall] = []
+    private(set) var lockCalls: [String?] = []
+    private(set) var unlockCalls: [(account: String, pin: String)] = []
+    private(set) var pinChanges: [(account: String, currentPin: String, newPin: String)] = []
+    private(set) var logoutCalls: [String?] = []
+    private(set) var previewCalls: [(account: String, preview: String)] = []
 
     func status() async throws -> StatusReply {
         StatusReply(
@@ -26,9 +45,10 @@ actor FakeHandler: ControlHandler {
             notifications: true, accounts: [Self.alice])
     }
 
-    func listAccounts() async throws -> [AccountInfo] { [Self.alice] }
+    func listAccounts() async throws -> [AccountInfo] { [Self.alice, Self.bob] }
 
-    func addAccount(homeserver: String, user: String, password: String) async throws -> AccountInfo {
+    func addAccount(homeserver: String, user: String, password: String, pin: String) async throws -> AccountInfo {
+        addCalls.append(AddCall(homeserver: homeserver, user: user, password: password, pin: pin))
         switch user {
         case "slow":
             try await Task.sleep(for: .milliseconds(300))
@@ -38,27 +58,77 @@ actor FakeHandler: ControlHandler {
             return Self.alice
         case "boom":
             throw Boom()
+        case "strict":
+            throw ControlError.pinRejected(reason: "heraldd wants another PIN")
         default:
             guard password == "correct horse" else {
                 throw ControlError.authFailed(reason: "wrong user name or password for @\(user):example.org")
             }
+            if let problem = PinRules.problem(with: pin) { throw ControlError.pinRejected(reason: problem) }
             var account = Self.alice
             account.homeserver = homeserver
             return account
         }
     }
 
-    func removeAccount(_ account: String) async throws {
-        switch account {
-        case "a": throw ControlError.accountAmbiguous(account: "a", matches: ["@alice:example.org", "@anna:example.org"])
-        case _ where "@alice:example.org".hasPrefix(account) || "alice:example.org".hasPrefix(account):
-            removed.append(account)
-        default: throw ControlError.accountNotFound(account: account)
+    /// "alice" and "bob" and their prefixes; "a" is ambiguous.
+    private func resolve(_ account: String) throws -> AccountInfo {
+        if account == "a" {
+            throw ControlError.accountAmbiguous(account: "a", matches: ["@alice:example.org", "@anna:example.org"])
         }
+        for known in [Self.alice, Self.bob] where known.id.hasPrefix(account) || known.id.dropFirst().hasPrefix(account) {
+            return known
+        }
+        throw ControlError.accountNotFound(account: account)
+    }
+
+    func removeAccount(_ account: String) async throws {
+        guard try resolve(account) == Self.alice else { throw ControlError.accountNotFound(account: account) }
+        removed.append(account)
     }
 
     func setNotifications(enabled: Bool, account: String?) async throws {
         notificationCalls.append((enabled, account))
+    }
+
+    func lock(_ account: String?) async throws -> [String] {
+        lockCalls.append(account)
+        guard let account else { return [Self.alice.id, Self.bob.id] }
+        return [try resolve(account).id]
+    }
+
+    func unlock(_ account: String, pin: String) async throws -> AccountInfo {
+        unlockCalls.append((account, pin))
+        var found = try resolve(account)
+        switch pin {
+        case Self.pin:
+            found.locked = false
+            return found
+        case "0001": throw ControlError.pinIncorrect(account: found.id, attemptsLeft: 5, waitSeconds: 60)
+        case "0002": throw ControlError.pinLockedOut(account: found.id, seconds: 840)
+        case "0003": throw ControlError.accountSignedOut(account: found.id, reason: "too many wrong PINs")
+        default: throw ControlError.pinIncorrect(account: found.id, attemptsLeft: 7, waitSeconds: 0)
+        }
+    }
+
+    func setPin(_ account: String, currentPin: String, newPin: String) async throws {
+        let found = try resolve(account)
+        guard currentPin == Self.pin else {
+            throw ControlError.pinIncorrect(account: found.id, attemptsLeft: 9, waitSeconds: 0)
+        }
+        if let problem = PinRules.problem(with: newPin) { throw ControlError.pinRejected(reason: problem) }
+        pinChanges.append((account, currentPin, newPin))
+    }
+
+    func logout(_ account: String?) async throws -> LogoutReply {
+        logoutCalls.append(account)
+        guard let account else { return LogoutReply(signedOut: [Self.alice.id, Self.bob.id], serverLogoutPending: [Self.bob.id]) }
+        return LogoutReply(signedOut: [try resolve(account).id], serverLogoutPending: [])
+    }
+
+    func setPreview(_ account: String, preview: String) async throws {
+        _ = try resolve(account)
+        previewCalls.append((account, preview))
     }
 }
 

@@ -20,6 +20,8 @@ FIGURES: list[str] = []
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "capabilities(*caps): GetCapabilities answer of the recorder")
+    config.addinivalue_line("markers", "herald(args=[...], env={...}): heraldd's extra command-line "
+                                       "arguments and environment for this test")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -87,6 +89,18 @@ def synapse(tmp_path_factory):
     s.stop()
 
 
+@pytest.fixture(scope="session")
+def synapse_refresh(tmp_path_factory):
+    """A second Synapse, started on first use, whose access tokens live 10 s when the client asks
+    for a refresh token (MSC2918 / Matrix 1.3): a client that does not refresh is cut off fast."""
+    s = he.Synapse(tmp_path_factory.mktemp("synapse-refresh"),
+                   extra_config={"refreshable_access_token_lifetime": "10s"})
+    s.start()
+    FIGURES.append(f"Synapse (10 s access tokens): started in {s.startup_seconds:.2f} s, on {s.url}")
+    yield s
+    s.stop()
+
+
 # ---------------------------------------------------------------------------------------------
 # per-test parts
 
@@ -111,8 +125,12 @@ def recorder(request, bus, tmp_path):
 
 @pytest.fixture
 def herald_idle(request, bin_dir, bus, recorder, tmp_path):
-    """A heraldd set up (directories, environment) but not started."""
-    h = he.Herald(bin_dir, tmp_path / "herald", bus.address)
+    """A heraldd set up (directories, environment) but not started; ``@pytest.mark.herald(args=…,
+    env=…)`` adds command-line arguments and environment variables."""
+    marker = request.node.get_closest_marker("herald")
+    options = marker.kwargs if marker else {}
+    h = he.Herald(bin_dir, tmp_path / "herald", bus.address, extra_env=options.get("env"),
+                  extra_args=options.get("args", ()))
     _attach_log(request, "heraldd log", h.log_path)
     yield h
     h.stop()

@@ -6,7 +6,8 @@ Everything here starts real processes and cleans them up:
                     for the client-server API and shared-secret registration;
 * ``DBusDaemon``    a private session bus (``dbus-daemon --nofork``) on a socket in a temp dir;
 * ``Recorder``      ``notify_recorder.py``, a recording ``org.freedesktop.Notifications`` server;
-* ``Herald``        the built ``heraldd`` with its own XDG directories, and ``heraldctl`` against it.
+* ``Herald``        the built ``heraldd`` with its own XDG directories, and ``heraldctl`` against it;
+* ``TcpProxy``      a TCP forwarder that can be cut and restored, to make a homeserver unreachable.
 
 Used by ``conftest.py`` (pytest fixtures) and by ``scripts/demo.py``.  Nothing here depends on pytest.
 """
@@ -39,6 +40,9 @@ RECORDER_SCRIPT = HERE / "notify_recorder.py"
 NOTIFICATIONS_NAME = "org.freedesktop.Notifications"
 NOTIFICATIONS_PATH = "/org/freedesktop/Notifications"
 RECORDER_INTERFACE = "org.herald.Recorder"
+
+# The PIN the harness gives every account it adds (4 digits, not a common one).
+DEFAULT_PIN = "4826"
 
 
 class HarnessError(RuntimeError):
@@ -155,9 +159,10 @@ class Synapse:
 
     server_name = "localhost"
 
-    def __init__(self, workdir: Path, python: str = sys.executable):
+    def __init__(self, workdir: Path, python: str = sys.executable, extra_config: Optional[dict] = None):
         self.workdir = Path(workdir)
         self.python = python
+        self.extra_config = dict(extra_config or {})  # merged last into homeserver.yaml
         self.port = 0
         self.proc: Optional[subprocess.Popen] = None
         self.config_path = self.workdir / "homeserver.yaml"
@@ -167,6 +172,7 @@ class Synapse:
         self.config_seconds = 0.0   # generating and rewriting homeserver.yaml
         self.startup_seconds = 0.0  # process start until /_matrix/client/versions answers
         self._txn = 0
+        self._admin_token = ""
 
     @property
     def url(self) -> str:
@@ -219,6 +225,7 @@ class Synapse:
             "rc_3pid_validation": RATE_LIMIT_OFF,
             "rc_registration_token_validity": RATE_LIMIT_OFF,
         })
+        cfg.update(self.extra_config)
         self.shared_secret = cfg["registration_shared_secret"]
         self.config_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
 
@@ -288,6 +295,63 @@ class Synapse:
             "type": "m.login.password", "identifier": {"type": "m.id.user", "user": user},
             "password": password})
         return reply["user_id"], reply["access_token"]
+
+    def whoami(self, token: str) -> dict:
+        return self.api("GET", "/_matrix/client/v3/account/whoami", token)
+
+    def devices(self, token: str) -> list[str]:
+        """The device IDs of the user whose token this is."""
+        return [d["device_id"] for d in self.api("GET", "/_matrix/client/v3/devices", token)["devices"]]
+
+    def logout_all(self, token: str) -> None:
+        """``POST /logout/all``: every session of the token's user ends, this one included."""
+        self.api("POST", "/_matrix/client/v3/logout/all", token, {})
+
+    def change_password(self, user: "User", new_password: str, logout_devices: bool = True) -> None:
+        """``POST /account/password`` from the user's own session, through user-interactive auth.
+        Synapse then signs out every other session of the user (``logout_devices``)."""
+        path = "/_matrix/client/v3/account/password"
+        body: dict[str, Any] = {"new_password": new_password, "logout_devices": logout_devices}
+        session = None
+        try:
+            self.api("POST", path, user.token, body)  # asks which auth flows are available
+        except MatrixError as e:
+            if e.status != 401:
+                raise
+            session = e.body.get("session")
+        body["auth"] = {"type": "m.login.password", "session": session, "password": user.password,
+                        "identifier": {"type": "m.id.user", "user": user.user_id}}
+        self.api("POST", path, user.token, body)
+        user.password = new_password
+
+    # -- the admin API (an admin user made on first use, through shared-secret registration)
+
+    def admin_token(self) -> str:
+        if not self._admin_token:
+            _, self._admin_token = self.register(f"admin_{uuid.uuid4().hex[:6]}", f"pw-{uuid.uuid4().hex}",
+                                                 "Herald test admin", admin=True)
+        return self._admin_token
+
+    def admin_devices(self, user_id: str) -> list[str]:
+        reply = self.api("GET", f"/_synapse/admin/v2/users/{quote(user_id, safe='')}/devices", self.admin_token())
+        return [d["device_id"] for d in reply["devices"]]
+
+    def admin_delete_device(self, user_id: str, device_id: str) -> None:
+        self.api("DELETE", f"/_synapse/admin/v2/users/{quote(user_id, safe='')}/devices/{quote(device_id, safe='')}",
+                 self.admin_token())
+
+    def admin_deactivate(self, user_id: str, erase: bool = False) -> None:
+        self.api("POST", f"/_synapse/admin/v1/deactivate/{quote(user_id, safe='')}", self.admin_token(),
+                 {"erase": erase})
+
+    def requests_logged(self, path_part: str) -> int:
+        """How many requests whose path contains ``path_part`` Synapse's log records (its access
+        log lines: ``... Processed request: ... POST /_matrix/client/v3/refresh HTTP/1.1 ...``)."""
+        try:
+            text = (self.workdir / "homeserver.log").read_text(errors="replace")
+        except FileNotFoundError:
+            return 0
+        return sum(1 for line in text.splitlines() if "Processed request" in line and path_part in line)
 
     def set_displayname(self, token: str, user_id: str, name: str) -> None:
         self.api("PUT", f"/_matrix/client/v3/profile/{quote(user_id, safe='')}/displayname",
@@ -555,9 +619,11 @@ def require_binaries(bin_dir: Path) -> tuple[Path, Path]:
 class Herald:
     """One heraldd with its own XDG directories under ``root``; ``ctl`` runs heraldctl against it."""
 
-    def __init__(self, bin_dir: Path, root: Path, bus_address: str, extra_env: Optional[dict] = None):
+    def __init__(self, bin_dir: Path, root: Path, bus_address: str, extra_env: Optional[dict] = None,
+                 extra_args: Iterable[str] = ()):
         self.heraldd, self.heraldctl = require_binaries(Path(bin_dir))
         self.root = Path(root)
+        self.extra_args = list(extra_args)  # heraldd's command line after the binary, e.g. --poll-milliseconds
         self.runtime_dir = make_private_dir(self.root / "run")
         self.state_home = make_private_dir(self.root / "state")
         self.config_home = make_private_dir(self.root / "config")
@@ -604,7 +670,7 @@ class Herald:
         self.starts += 1
         with open(self.log_path, "ab") as f:
             f.write(f"===== heraldd start #{self.starts} at {time.strftime('%H:%M:%S')} =====\n".encode())
-        self.proc = spawn([str(self.heraldd)], log_path=self.log_path, env=self.env)
+        self.proc = spawn([str(self.heraldd), *self.extra_args], log_path=self.log_path, env=self.env)
         self.wait_ready(timeout)
         return self
 
@@ -683,9 +749,12 @@ class Herald:
 
     # -- accounts
 
-    def add_account(self, homeserver: str, user: "User") -> dict:
-        doc = self.ctl_json("account", "add", homeserver, "--user", user.localpart,
-                            "--password-stdin", input=user.password + "\n")
+    def add_account(self, homeserver: "str | Synapse", user: "User", pin: str = DEFAULT_PIN) -> dict:
+        """``account add HOMESERVER --user NAME --password-stdin --pin-stdin``: standard input holds
+        the password line, then the PIN line. ``homeserver`` is a URL or a ``Synapse``."""
+        url = homeserver.url if isinstance(homeserver, Synapse) else homeserver
+        doc = self.ctl_json("account", "add", url, "--user", user.localpart, "--password-stdin", "--pin-stdin",
+                            input=f"{user.password}\n{pin}\n")
         return doc["account"]
 
     def accounts(self) -> list[dict]:
@@ -708,10 +777,118 @@ class Herald:
         except TimeoutError as e:
             raise AssertionError(f"{e}; last seen: {last[0]}\n--- heraldd log ---\n{tail(self.log_path)}") from None
 
-    def sign_in(self, homeserver: str, user: "User", timeout: float = 15.0) -> dict:
+    def sign_in(self, homeserver: "str | Synapse", user: "User", timeout: float = 15.0,
+                pin: str = DEFAULT_PIN) -> dict:
         """account add, then wait until the first sync is done (state "syncing")."""
-        self.add_account(homeserver, user)
+        self.add_account(homeserver, user, pin)
         return self.wait_account_state(user.user_id, "syncing", timeout)
+
+    def unlock(self, account: str, pin: str = DEFAULT_PIN) -> dict:
+        """``unlock ACCOUNT --pin-stdin``; asserts it worked and returns the account."""
+        return self.ctl_json("unlock", account, "--pin-stdin", input=pin + "\n")["account"]
+
+    def ctl_refusal(self, *args: str, input: Optional[str] = None, timeout: float = 30) -> dict:
+        """Runs ``heraldctl ARGS --json`` that heraldd must refuse: asserts exit status 1 and returns
+        the error document (``error``, ``message`` and the error's parameters)."""
+        rc, out, err = self.ctl(*args, "--json", input=input, timeout=timeout)
+        assert rc == 1, f"heraldctl {' '.join(args)} --json exited {rc}, not 1\nstdout: {out}\nstderr: {err}"
+        try:
+            doc = json.loads(out)
+        except ValueError:
+            raise AssertionError(f"heraldctl {' '.join(args)} --json printed no JSON document:\n{out!r}")
+        assert isinstance(doc.get("error"), str), doc
+        return doc
+
+
+# ---------------------------------------------------------------------------------------------
+# a TCP forwarder that can be cut
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:<port> to ``target_port``. ``cut()`` closes the listener and every open
+    connection (the homeserver looks down: connection refused); ``restore()`` listens again on
+    the same port."""
+
+    def __init__(self, target_port: int):
+        import threading
+        self.target_port = target_port
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._listener: Optional[socket.socket] = None
+        self._open: list[socket.socket] = []
+        self.restore()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def restore(self) -> None:
+        import threading
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        with self._lock:
+            self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        import threading
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                if self._listener is not listener:
+                    client.close()
+                    upstream.close()
+                    return
+                self._open += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self) -> None:
+        with self._lock:
+            listener, self._listener = self._listener, None
+            conns, self._open = self._open, []
+        if listener is not None:
+            try:
+                listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread; close alone would not
+            except OSError:
+                pass
+            listener.close()
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            c.close()
+
+    def close(self) -> None:
+        self.cut()
 
 
 # ---------------------------------------------------------------------------------------------

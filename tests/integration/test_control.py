@@ -21,12 +21,14 @@ def check_account(acct: dict, user: he.User, synapse: he.Synapse) -> None:
     assert acct["state"] in ("starting", "syncing"), acct
     parse_rfc3339(acct["since"])
     assert acct["notifications"] is True
+    assert acct["locked"] is False, acct  # a freshly added account starts unlocked
+    assert acct["preview"] == "unlocked", acct
 
 
 def test_account_add_list_status_remove(herald, synapse, users):
     alice = users.alice
     doc = herald.ctl_json("account", "add", synapse.url, "--user", alice.localpart, "--password-stdin",
-                          input=alice.password + "\n")
+                          "--pin-stdin", input=f"{alice.password}\n{he.DEFAULT_PIN}\n")
     assert set(doc) == {"account"}, doc
     check_account(doc["account"], alice, synapse)
     device_id = doc["account"]["deviceId"]
@@ -68,7 +70,8 @@ def test_account_add_list_status_remove(herald, synapse, users):
 
 def test_wrong_password_is_refused(herald, synapse, users):
     rc, out, err = herald.ctl("account", "add", synapse.url, "--user", users.alice.localpart,
-                              "--password-stdin", input="definitely-not-her-password\n")
+                              "--password-stdin", "--pin-stdin",
+                              input=f"definitely-not-her-password\n{he.DEFAULT_PIN}\n")
     assert rc == 1, (rc, out, err)
     assert err.strip(), "no message on stderr"
     assert re.search(r"password|credential|auth|forbidden|sign.?in|log.?in", err, re.I), err
@@ -79,7 +82,8 @@ def test_wrong_password_is_refused(herald, synapse, users):
 def test_unreachable_homeserver_is_refused(herald, users):
     url = f"http://127.0.0.1:{he.free_port()}"
     rc, out, err = herald.ctl("account", "add", url, "--user", users.alice.localpart,
-                              "--password-stdin", input=users.alice.password + "\n", timeout=60)
+                              "--password-stdin", "--pin-stdin",
+                              input=f"{users.alice.password}\n{he.DEFAULT_PIN}\n", timeout=60)
     assert rc == 1, (rc, out, err)
     assert url.split("//")[1] in err, err
     assert herald.accounts() == []
@@ -104,7 +108,7 @@ def test_no_daemon_exit_3(herald_idle):
 
 def test_usage_errors_exit_2(herald_idle):
     for args in (("frobnicate",), ("account", "add"), ("notifications", "maybe"),
-                 ("account", "add", "http://127.0.0.1:1", "--user")):
+                 ("account", "add", "http://127.0.0.1:1", "--user"), ("logout",), ("preview", "maybe", "x")):
         rc, out, err = herald_idle.ctl(*args)
         assert rc == 2, (args, rc, out, err)
 

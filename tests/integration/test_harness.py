@@ -91,3 +91,64 @@ def test_recorder_protocol(bus, recorder):
 def test_recorder_capabilities_flag(bus, recorder):
     with bus.connect() as conn:
         assert notifications(conn, "GetCapabilities") == (["body", "actions"],)
+
+
+def test_synapse_admin_and_sign_out_helpers(synapse, users):
+    """What test_workstation does to end heraldd's session from elsewhere, each on a session of its own."""
+    alice = users.alice
+    own = set(synapse.devices(alice.token))
+
+    _, token = synapse.login(alice.localpart, alice.password)
+    device = synapse.whoami(token)["device_id"]
+    assert device in synapse.admin_devices(alice.user_id)
+    synapse.admin_delete_device(alice.user_id, device)
+    with pytest.raises(he.MatrixError) as err:
+        synapse.whoami(token)
+    assert err.value.status == 401 and err.value.errcode == "M_UNKNOWN_TOKEN"
+
+    _, token = synapse.login(alice.localpart, alice.password)
+    synapse.change_password(alice, f"pw-{uuid.uuid4().hex}")  # logs every other session out
+    with pytest.raises(he.MatrixError) as err:
+        synapse.whoami(token)
+    assert err.value.status == 401 and err.value.errcode == "M_UNKNOWN_TOKEN"
+    assert set(synapse.devices(alice.token)) == own  # the changing session stays
+    synapse.login(alice.localpart, alice.password)  # the new password works
+
+    bob = users.bob
+    _, token = synapse.login(bob.localpart, bob.password)
+    synapse.admin_deactivate(bob.user_id)
+    with pytest.raises(he.MatrixError) as err:
+        synapse.whoami(token)
+    assert err.value.status == 401 and err.value.errcode == "M_UNKNOWN_TOKEN"
+
+    carol = he.new_user(synapse, "carol", "Carole Petit")
+    synapse.logout_all(carol.token)
+    with pytest.raises(he.MatrixError) as err:
+        synapse.whoami(carol.token)
+    assert err.value.status == 401
+
+
+def test_synapse_with_short_lived_tokens(synapse_refresh):
+    s = synapse_refresh
+    alice = he.new_user(s, "alice", "Alice Martin")
+    before = s.requests_logged("/refresh")
+    login = s.api("POST", "/_matrix/client/v3/login", body={
+        "type": "m.login.password", "identifier": {"type": "m.id.user", "user": alice.localpart},
+        "password": alice.password, "refresh_token": True})
+    assert login["refresh_token"] and 5_000 <= login["expires_in_ms"] <= 10_000, login
+    refreshed = s.api("POST", "/_matrix/client/v3/refresh", body={"refresh_token": login["refresh_token"]})
+    assert refreshed["access_token"] != login["access_token"]
+    he.wait_until(lambda: s.requests_logged("/refresh") > before, 5, what="the refresh in Synapse's log")
+
+
+def test_tcp_proxy_cut_and_restore(synapse):
+    proxy = he.TcpProxy(synapse.port)
+    try:
+        assert synapse.http.get(proxy.url + "/_matrix/client/versions", timeout=5).ok
+        proxy.cut()
+        with pytest.raises(Exception):
+            synapse.http.get(proxy.url + "/_matrix/client/versions", timeout=2)
+        proxy.restore()
+        assert synapse.http.get(proxy.url + "/_matrix/client/versions", timeout=5).ok
+    finally:
+        proxy.close()

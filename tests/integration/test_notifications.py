@@ -108,6 +108,9 @@ def test_first_sync_notifies_nothing(herald, synapse, users, dm, recorder):
 @pytest.mark.parametrize("how", ["sigkill", "sigterm"])
 def test_restart_notifies_nothing_twice(signed_in, recorder, how):
     s, h = signed_in, signed_in.herald
+    # Accounts start locked after a restart, and a locked account's notifications hide the text
+    # this test looks for: previews "always" keep it (test_workstation tests the locked form).
+    assert h.ctl("preview", "always", "alice")[0] == 0
     before = unique("Avant le redémarrage")
     s.synapse.send_text(s.bob.token, s.room, before)
     recorder.wait_for_text(before)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import herald_env as he
+
 TOKEN_PREFIX = "syt_"  # every Synapse access token starts so
 
 
@@ -26,10 +28,10 @@ def test_no_secret_in_log_output_or_files(herald, synapse, users, dm, recorder):
     wrong = f"wrong-{uuid.uuid4().hex}"
 
     rc, _, _ = herald.ctl("account", "add", synapse.url, "--user", bob.localpart, "--password-stdin",
-                          input=wrong + "\n")
+                          "--pin-stdin", input=f"{wrong}\n{he.DEFAULT_PIN}\n")
     assert rc == 1
-    herald.ctl("account", "add", synapse.url, "--user", alice.localpart, "--password-stdin",
-               input=alice.password + "\n")
+    herald.ctl("account", "add", synapse.url, "--user", alice.localpart, "--password-stdin", "--pin-stdin",
+               input=f"{alice.password}\n{he.DEFAULT_PIN}\n")
     herald.wait_account_state(alice.user_id, "syncing")
     for args in (("status",), ("status", "--json"), ("account", "list"), ("account", "list", "--json")):
         assert herald.ctl(*args)[0] == 0

@@ -1,0 +1,121 @@
+/// Glob matching as push rules use it: `*` is any run of characters, `?` exactly one, everything
+/// else literal; case is ignored (appendix §Glob-style matching, Synapse `push/utils.rs`).
+///
+/// The pattern is a chain of positions; the set of positions reached so far is a bit set moved
+/// one Unicode scalar at a time (shift-and). Time is value length × pattern length / 64, with no
+/// backtracking, so a long body against a hostile pattern stays cheap.
+struct PushGlob {
+    /// Number of pattern tokens; bit `count` is the accepting position.
+    private let count: Int
+    private let words: Int
+    private let star: [UInt64]
+    private let one: [UInt64]
+    private let literal: [Unicode.Scalar: [UInt64]]
+
+    init(_ pattern: String) {
+        self.init(tokens: Self.fold(pattern), wildcards: true)
+    }
+
+    /// A pattern with no wildcards: a display name is matched as typed.
+    init(literal: String) {
+        self.init(tokens: Self.fold(literal), wildcards: false)
+    }
+
+    private init(tokens scalars: [Unicode.Scalar], wildcards: Bool) {
+        var star: [Int] = [], one: [Int] = [], literal: [Unicode.Scalar: [Int]] = [:]
+        var n = 0
+        for s in scalars {
+            if wildcards && s == "*" {
+                if star.last == n - 1 && n > 0 { continue }  // `**` is `*`
+                star.append(n)
+            } else if wildcards && s == "?" {
+                one.append(n)
+            } else {
+                literal[s, default: []].append(n)
+            }
+            n += 1
+        }
+        count = n
+        words = n / 64 + 1
+        func bits(_ positions: [Int]) -> [UInt64] {
+            var b = [UInt64](repeating: 0, count: n / 64 + 1)
+            for p in positions { b[p / 64] |= 1 << UInt64(p % 64) }
+            return b
+        }
+        self.star = bits(star)
+        self.one = bits(one)
+        self.literal = literal.mapValues(bits)
+    }
+
+    /// A value as the matcher compares it: lowercased, as Unicode scalars.
+    static func fold(_ value: String) -> [Unicode.Scalar] { Array(value.lowercased().unicodeScalars) }
+
+    /// The whole value matches.
+    func matchesWhole(_ value: String) -> Bool {
+        var active = [UInt64](repeating: 0, count: words), next = active
+        active[0] = 1
+        closure(&active)
+        for c in Self.fold(value) {
+            step(active, c, into: &next)
+            swap(&active, &next)
+            closure(&active)
+            if !active.contains(where: { $0 != 0 }) { return false }
+        }
+        return accepts(active)
+    }
+
+    /// Some stretch of the value matches and sits on word edges: a match may begin or end only
+    /// at the start or end of the value, or next to a character outside `[A-Za-z0-9_]` (on
+    /// either side, as Synapse's `(?:^|\b|\W)…(?:\b|\W|$)` has it).
+    func matchesWords(in s: [Unicode.Scalar]) -> Bool {
+        func edge(_ i: Int) -> Bool {
+            i == 0 || i == s.count || !Self.isWordScalar(s[i - 1]) || !Self.isWordScalar(s[i])
+        }
+        var active = [UInt64](repeating: 0, count: words), next = active
+        for i in 0...s.count {
+            let atEdge = edge(i)
+            if atEdge { active[0] |= 1 }
+            closure(&active)
+            if atEdge && accepts(active) { return true }
+            if i < s.count {
+                step(active, s[i], into: &next)
+                swap(&active, &next)
+            }
+        }
+        return false
+    }
+
+    static func isWordScalar(_ c: Unicode.Scalar) -> Bool {
+        switch c.value {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x5F: true
+        default: false
+        }
+    }
+
+    private func accepts(_ active: [UInt64]) -> Bool {
+        active[count / 64] & (1 << UInt64(count % 64)) != 0
+    }
+
+    /// A `*` may match nothing: reaching it also reaches the position after it. Stars are never
+    /// adjacent, so one pass suffices.
+    private func closure(_ a: inout [UInt64]) {
+        for w in 0..<words {
+            let s = a[w] & star[w]
+            guard s != 0 else { continue }
+            a[w] |= s << 1
+            if w + 1 < words { a[w + 1] |= s >> 63 }
+        }
+    }
+
+    /// Consume one scalar: `?` and a matching literal advance, `*` stays.
+    private func step(_ a: [UInt64], _ c: Unicode.Scalar, into next: inout [UInt64]) {
+        let lit = literal[c]
+        for w in 0..<words { next[w] = a[w] & star[w] }
+        for w in 0..<words {
+            let moving = a[w] & (one[w] | (lit?[w] ?? 0))
+            guard moving != 0 else { continue }
+            next[w] |= moving << 1
+            if w + 1 < words { next[w + 1] |= moving >> 63 }
+        }
+    }
+}

@@ -1,0 +1,1295 @@
+#!/usr/bin/env python3
+"""Herald's performance benchmark (`make bench`): heraldd against a floor, in one run.
+
+Everything runs against one throwaway Synapse, one private D-Bus session bus and one recording
+notification server (tests/integration/herald_env.py). Each figure is reported next to the same
+figure for the *floor*: a bare Python /sync long-poll loop (requests + jeepney, one account,
+timeout=30000, set_presence=offline) that calls Notify for every new m.room.message from someone
+else. The floor is this same file run as `bench.py floor ...`, a separate process, so that its RSS
+and CPU can be read from /proc like heraldd's.
+
+Phases, in order (the floor runs alongside heraldd, each on its own account):
+  startup   exec -> READY=1 on a NOTIFY_SOCKET this script listens on (several starts of each)
+  idle-1    RSS/RssAnon after an idle settle; CPU ms and context switches over an idle window
+  latency   N messages to each side, alternating, ~300 ms apart; send -> Notify
+  burst     200 messages over 10 rooms (both accounts in every room); CPU per message / Notify
+  backlog   both stopped, 1,000 messages over 20 rooms, each restarted alone; time to the last Notify
+  many      heraldd with 50 accounts (1 + 49 new, each in a direct chat with the sender): idle RSS,
+            CPU, context switches, then one message per account as a check that every loop delivers
+
+Usage:  .venv/bin/python bench/bench.py [--quick] [--bin-dir DIR] [--keep]
+Output: a table on stdout, bench/out/results.json, progress on stderr.
+Exit status: 0 when every figure was measured (whether or not it is within budget), 1 when
+something could not be measured, 2 usage, 130 interrupted.
+
+Units: MB means MiB (VmRSS is in KiB); CPU from /proc/PID/stat utime+stime (clock ticks, 10 ms
+granularity at 100 Hz), cross-checked with the ns-precision sum of /proc/PID/task/*/schedstat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+
+# Only the standard library above this line: the floor (`bench.py floor`) imports requests and
+# jeepney itself, and nothing of the harness, so that its RSS is that of a bare loop.
+
+FLOOR_APP_NAME = "floor"
+
+
+# =============================================================================================
+# the floor: a bare /sync loop calling Notify
+
+
+def floor_main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="bench.py floor")
+    ap.add_argument("--homeserver", required=True)
+    ap.add_argument("--bus", required=True)
+    ap.add_argument("--state", required=True, help="file holding the since token between runs")
+    args = ap.parse_args(argv)
+    token = os.environ["FLOOR_TOKEN"]
+    user_id = os.environ["FLOOR_USER_ID"]
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+    import json
+    import socket
+
+    import requests
+    from jeepney import DBusAddress, new_method_call
+    from jeepney.io.blocking import open_dbus_connection
+
+    bus = open_dbus_connection(bus=args.bus)
+    notifications = DBusAddress("/org/freedesktop/Notifications", bus_name="org.freedesktop.Notifications",
+                                interface="org.freedesktop.Notifications")
+    http = requests.Session()
+    http.headers["Authorization"] = f"Bearer {token}"
+
+    notify_socket = os.environ.get("NOTIFY_SOCKET")
+    if notify_socket:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+            addr = "\0" + notify_socket[1:] if notify_socket.startswith("@") else notify_socket
+            s.sendto(b"READY=1", addr)
+
+    since = None
+    try:
+        with open(args.state) as f:
+            since = f.read().strip() or None
+    except FileNotFoundError:
+        pass
+
+    url = args.homeserver.rstrip("/") + "/_matrix/client/v3/sync"
+    while True:
+        params = {"timeout": "30000" if since else "0", "set_presence": "offline"}
+        if since:
+            params["since"] = since
+        try:
+            r = http.get(url, params=params, timeout=(10, 90))
+            r.raise_for_status()
+            data = r.json()
+        except (requests.RequestException, ValueError) as e:
+            print(f"sync failed: {e}", file=sys.stderr, flush=True)
+            import time
+            time.sleep(2)
+            continue
+        if since:  # the first sync only learns where "now" is
+            for room in data.get("rooms", {}).get("join", {}).values():
+                for ev in room.get("timeline", {}).get("events", []):
+                    if ev.get("type") != "m.room.message" or ev.get("sender") == user_id:
+                        continue
+                    body = str(ev.get("content", {}).get("body", ""))
+                    msg = new_method_call(notifications, "Notify", "susssasa{sv}i",
+                                          (FLOOR_APP_NAME, 0, "", ev["sender"], body, [], {}, -1))
+                    bus.send_and_get_reply(msg, timeout=10)
+        since = data["next_batch"]
+        tmp = args.state + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(since)
+        os.replace(tmp, args.state)
+
+
+if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "floor":
+    sys.exit(floor_main(sys.argv[2:]))
+
+
+# =============================================================================================
+# the benchmark
+
+import copy  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+import uuid  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any, Callable, Optional  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO / "tests" / "integration"))
+
+import requests  # noqa: E402
+
+import herald_env as he  # noqa: E402
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+BENCH_PIN = "4729"  # the PIN of every benchmark account (not one of the refused common ones)
+MiB = 1024.0  # VmRSS & co. are in KiB
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+class MeasureError(RuntimeError):
+    """A figure could not be measured."""
+
+
+# ---------------------------------------------------------------------------------------------
+# /proc readings
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    out: dict[str, int] = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem", "Threads"):
+                out[key] = int(rest.split()[0])
+    return out
+
+
+def cpu_ticks(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # after "pid (comm)": state is fields[0]; utime is stat field 14 -> fields[11], stime -> fields[12]
+    return int(fields[11]) + int(fields[12])
+
+
+def read_tasks(pid: int) -> dict[int, tuple[str, int, int]]:
+    """{tid: (comm, voluntary+nonvoluntary context switches, schedstat run-time ns)} over /proc/PID/task/*."""
+    out: dict[int, tuple[str, int, int]] = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return out
+    for tid in tids:
+        try:
+            sw = 0
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        sw += int(line.split()[1])
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                run_ns = int(f.read().split()[0])
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                comm = f.read().strip()
+            out[int(tid)] = (comm, sw, run_ns)
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # a thread that just exited
+    return out
+
+
+class Meter:
+    """CPU time and context switches of one process over a window.
+
+    CPU = utime+stime from /proc/PID/stat (whole process, exited threads included). Context
+    switches and schedstat run time exist only per thread, and a thread that exits takes its
+    counts with it, so a sampling thread reads /proc/PID/task/* every 0.25 s: a thread's share is
+    its last reading minus its first (0 for a thread born during the window)."""
+
+    INTERVAL = 0.25
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.t0 = time.monotonic()
+        self.ticks0 = cpu_ticks(pid)
+        self.first = read_tasks(pid)
+        self.last = dict(self.first)
+        self.born: set[int] = set()
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"meter-{pid}", daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        now = read_tasks(self.pid)
+        with self.lock:
+            for tid, v in now.items():
+                if tid not in self.first and tid not in self.born:
+                    self.born.add(tid)
+                self.last[tid] = v
+
+    def _run(self) -> None:
+        while not self.done.wait(self.INTERVAL):
+            self._sample()
+
+    def stop(self) -> dict:
+        self.done.set()
+        self.thread.join(2)
+        self._sample()
+        secs = time.monotonic() - self.t0
+        ticks = cpu_ticks(self.pid) - self.ticks0
+        live = set(read_tasks(self.pid))
+        rows = []
+        with self.lock:
+            for tid, (comm, sw, ns) in self.last.items():
+                _, sw0, ns0 = self.first.get(tid, (comm, 0, 0))
+                rows.append({"tid": tid, "comm": comm, "switches": sw - sw0, "run_ms": round((ns - ns0) / 1e6, 3),
+                             "born": tid in self.born, "exited": tid not in live})
+        sw = sum(r["switches"] for r in rows)
+        run_ms = sum(r["run_ms"] for r in rows)
+        rows.sort(key=lambda r: -r["switches"])
+        return {"seconds": round(secs, 2), "cpu_ms": ticks * 1000.0 / CLK_TCK, "cpu_ms_schedstat": round(run_ms, 3),
+                "context_switches": sw, "context_switches_per_min": round(sw * 60.0 / secs, 2) if secs else None,
+                "threads_start": len(self.first), "threads_end": len(live),
+                "threads_born": len(self.born), "threads_exited": sum(1 for r in rows if r["exited"]),
+                "switches_by_thread": [r for r in rows if r["switches"]][:8]}
+
+
+def memory(pid: int) -> dict:
+    s = proc_status(pid)
+    return {"VmRSS_MB": round(s["VmRSS"] / MiB, 2), "RssAnon_MB": round(s.get("RssAnon", 0) / MiB, 2),
+            "RssFile_MB": round(s.get("RssFile", 0) / MiB, 2), "VmHWM_MB": round(s["VmHWM"] / MiB, 2),
+            "threads": s.get("Threads")}
+
+
+def loadavg() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().strip()
+    except OSError:
+        return "?"
+
+
+def busy_processes(exclude: set[int]) -> list[str]:
+    """Other processes that used a lot of CPU in the last second (the machine is shared)."""
+    def ticks_all() -> dict[int, tuple[int, str]]:
+        out = {}
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                raw = Path(f"/proc/{d}/stat").read_text()
+                comm = raw[raw.index("(") + 1:raw.rindex(")")]
+                f = raw.rsplit(")", 1)[1].split()
+                out[int(d)] = (int(f[11]) + int(f[12]), comm)
+            except (OSError, ValueError):
+                pass
+        return out
+    a = ticks_all()
+    time.sleep(1.0)
+    b = ticks_all()
+    busy = []
+    for pid, (t, comm) in b.items():
+        if pid in exclude or pid == os.getpid() or pid not in a:
+            continue
+        pct = (t - a[pid][0]) * 100.0 / CLK_TCK
+        if pct >= 20:
+            busy.append(f"{comm}[{pid}] {pct:.0f}%")
+    return busy
+
+
+# ---------------------------------------------------------------------------------------------
+# statistics
+
+
+def pctl(values: list[float], p: float) -> Optional[float]:
+    """Nearest-rank percentile."""
+    if not values:
+        return None
+    s = sorted(values)
+    return s[max(0, math.ceil(p / 100.0 * len(s)) - 1)]
+
+
+def summary(values: list[float]) -> dict:
+    if not values:
+        return {"n": 0}
+    return {"n": len(values), "min": min(values), "median": statistics.median(values),
+            "p90": pctl(values, 90), "max": max(values), "mean": statistics.fmean(values)}
+
+
+def r3(x: Optional[float]) -> Optional[float]:
+    return None if x is None else round(x, 3)
+
+
+# ---------------------------------------------------------------------------------------------
+# the parts
+
+
+class NotifyListener:
+    """AF_UNIX datagram socket standing in for systemd's NOTIFY_SOCKET: timestamps every datagram."""
+
+    def __init__(self, path: Path):
+        self.path = str(path)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.2)
+        self.messages: list[tuple[float, str]] = []  # (time.monotonic(), text)
+        self.lock = threading.Lock()
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, name="notify-socket", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stopping:
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            t = time.monotonic()
+            with self.lock:
+                self.messages.append((t, data.decode(errors="replace")))
+
+    def mark(self) -> int:
+        with self.lock:
+            return len(self.messages)
+
+    def wait_for(self, word: str, after: int, timeout: float) -> Optional[float]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                for t, text in self.messages[after:]:
+                    if word in text.split("\n"):
+                        return t
+            time.sleep(0.005)
+        return None
+
+    def close(self) -> None:
+        self.stopping = True
+        self.sock.close()
+        self.thread.join(1)
+
+
+class Notifies:
+    """Incremental reader of the recorder's log (only new lines are parsed)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.pos = 0
+        self.buf = b""
+        self.all: list[dict] = []
+
+    def poll(self) -> list[dict]:
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.pos)
+                data = f.read()
+        except FileNotFoundError:
+            return self.all
+        self.pos += len(data)
+        self.buf += data
+        *lines, self.buf = self.buf.split(b"\n")
+        for line in lines:
+            if line.strip():
+                rec = json.loads(line)
+                if rec.get("method") == "Notify":
+                    self.all.append(rec)
+        return self.all
+
+    def of(self, app: str, since: float = 0.0) -> list[dict]:
+        return [r for r in self.poll() if r["app_name"] == app and r["t"] >= since]
+
+
+def wait_quiet(notes: Notifies, app: str, since: float, done: Callable[[list[dict]], bool],
+               quiet: float, timeout: float) -> tuple[list[dict], bool]:
+    """Waits until ``done(records)`` holds and no new Notify from ``app`` came for ``quiet`` s
+    (or ``timeout``). Returns (records since ``since``, whether ``done`` held)."""
+    deadline = time.monotonic() + timeout
+    last_count, last_change = -1, time.monotonic()
+    while True:
+        recs = notes.of(app, since)
+        now = time.monotonic()
+        if len(recs) != last_count:
+            last_count, last_change = len(recs), now
+        ok = done(recs)
+        if ok and now - last_change >= quiet:
+            return recs, True
+        if now >= deadline:
+            return recs, ok
+        time.sleep(0.1)
+
+
+class TimedHerald(he.Herald):
+    """heraldd whose start is timed: exec -> READY=1 on the bench's NOTIFY_SOCKET."""
+
+    def start(self, timeout: float = 15.0, listener: Optional[NotifyListener] = None) -> dict:
+        if self.running():
+            raise he.HarnessError("heraldd already running")
+        self.starts += 1
+        with open(self.log_path, "ab") as f:
+            f.write(f"===== heraldd start #{self.starts} at {time.strftime('%H:%M:%S')} =====\n".encode())
+        mark = listener.mark() if listener else 0
+        built = os.stat(self.heraldd).st_mtime
+        t_wall = time.time()
+        t0 = time.monotonic()
+        self.proc = he.spawn([str(self.heraldd)], log_path=self.log_path, env=self.env)
+        t1 = time.monotonic()
+        ready = listener.wait_for("READY=1", mark, timeout) if listener else None
+        self.wait_ready(timeout)
+        t2 = time.monotonic()
+        return {"t_wall": t_wall, "binary_mtime": built, "spawn_ms": (t1 - t0) * 1000,
+                "ready_ms": None if ready is None else (ready - t0) * 1000,
+                "ready_after_spawn_ms": None if ready is None else (ready - t1) * 1000,
+                "answers_ctl_ms": (t2 - t0) * 1000}
+
+    def stop_timed(self) -> dict:
+        t0 = time.monotonic()
+        rc = self.terminate(timeout=10)
+        return {"exit_status": rc, "sigterm_to_exit_ms": (time.monotonic() - t0) * 1000}
+
+
+class Floor:
+    """The floor process (this file, `floor` mode) on one account."""
+
+    def __init__(self, workdir: Path, synapse: he.Synapse, bus: he.DBusDaemon, user: he.User,
+                 listener: NotifyListener):
+        self.workdir = workdir
+        self.synapse = synapse
+        self.bus = bus
+        self.user = user
+        self.listener = listener
+        self.state = workdir / "since"
+        self.log_path = workdir / "floor.log"
+        self.proc: Optional[subprocess.Popen] = None
+        workdir.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self, timeout: float = 20.0) -> dict:
+        env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "DBUS_SESSION_BUS_ADDRESS")}
+        env.update({"FLOOR_TOKEN": self.user.token, "FLOOR_USER_ID": self.user.user_id,
+                    "NOTIFY_SOCKET": self.listener.path})
+        had_state = self.state.exists()
+        mark = self.listener.mark()
+        t_wall = time.time()
+        t0 = time.monotonic()
+        self.proc = he.spawn([sys.executable, str(Path(__file__).resolve()), "floor",
+                              "--homeserver", self.synapse.url, "--bus", self.bus.address,
+                              "--state", str(self.state)], log_path=self.log_path, env=env)
+        t1 = time.monotonic()
+        ready = self.listener.wait_for("READY=1", mark, timeout)
+        if ready is None:
+            raise MeasureError(f"the floor sent no READY=1 within {timeout}s:\n{he.tail(self.log_path)}")
+        if not had_state:
+            he.wait_until(lambda: self.state.exists() or self.proc.poll() is not None, timeout,
+                          what="the floor's first sync")
+        if self.proc.poll() is not None:
+            raise MeasureError(f"the floor exited ({self.proc.returncode}):\n{he.tail(self.log_path)}")
+        return {"t_wall": t_wall, "spawn_ms": (t1 - t0) * 1000, "ready_ms": (ready - t0) * 1000,
+                "ready_after_spawn_ms": (ready - t1) * 1000}
+
+    def stop(self) -> Optional[int]:
+        rc = he.stop_process(self.proc, timeout=5)
+        self.proc = None
+        return rc
+
+
+# ---------------------------------------------------------------------------------------------
+# Synapse from several threads: one clone (own HTTP session) per thread
+
+_tls = threading.local()
+
+
+def synapse_here(base: he.Synapse) -> he.Synapse:
+    s = getattr(_tls, "synapse", None)
+    if s is None or s.url != base.url:
+        s = copy.copy(base)
+        s.http = requests.Session()
+        _tls.synapse = s
+    return s
+
+
+STOP = threading.Event()  # set on Ctrl-C / SIGTERM: sending threads give up at once
+
+
+def in_parallel(fn: Callable[[Any], Any], items: list, workers: int = 4) -> list:
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        return list(pool.map(fn, items))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# the run
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, bin_dir: Path, workdir: Path):
+        self.args = args
+        self.quick = args.quick
+        self.bin_dir = bin_dir
+        self.workdir = workdir
+        q = self.quick
+        self.n_latency = args.messages if args.messages else (12 if q else 40)
+        self.n_accounts = args.accounts if args.accounts else (10 if q else 50)
+        self.settle_s = 6.0 if q else 20.0
+        self.idle1_s = 20.0 if q else 60.0
+        self.idlen_s = 10.0 if q else 30.0
+        self.burst_n, self.burst_rooms = (60, 10) if q else (200, 10)
+        self.backlog_n, self.backlog_rooms = (200, 20) if q else (1000, 20)
+        self.startup_cycles = 1 if q else 3
+        self.spacing = 0.3
+        self.quiet = 2.0
+
+        self.synapse: Optional[he.Synapse] = None
+        self.bus: Optional[he.DBusDaemon] = None
+        self.recorder: Optional[he.Recorder] = None
+        self.listener: Optional[NotifyListener] = None
+        self.herald: Optional[TimedHerald] = None
+        self.floor: Optional[Floor] = None
+        self.notes: Optional[Notifies] = None
+
+        self.details: dict[str, Any] = {}
+        self.errors: list[str] = []
+        self.observations: list[str] = []
+        self.startups_h: list[dict] = []
+        self.startups_f: list[dict] = []
+        self.stops_h: list[dict] = []
+        self.pin_stdin = False
+        self.peak: dict[str, float] = {}
+        self.preview_always = False
+        self.preview_warned = False
+
+    # -- plumbing
+
+    def observe(self, text: str) -> None:
+        log("NOTE: " + text)
+        self.observations.append(text)
+
+    def tag(self) -> str:
+        return uuid.uuid4().hex[:8]
+
+    def send(self, user: he.User, room: str, text: str) -> tuple[float, float]:
+        """(time.time() before the request, time.time() when it answered)."""
+        if STOP.is_set():
+            raise KeyboardInterrupt
+        s = synapse_here(self.synapse)
+        t0 = time.time()
+        _, t1 = s.send_text_timed(user.token, room, text)
+        return t0, t1
+
+    def herald_pid(self) -> int:
+        if not self.herald or not self.herald.running():
+            raise MeasureError("heraldd is not running:\n" + he.tail(self.herald.log_path if self.herald else Path("/")))
+        return self.herald.pid
+
+    def floor_pid(self) -> int:
+        if not self.floor or not self.floor.proc or self.floor.proc.poll() is not None:
+            raise MeasureError("the floor is not running")
+        return self.floor.pid
+
+    def start_herald(self) -> dict:
+        st = self.herald.start(listener=self.listener)
+        if st["ready_ms"] is None:
+            raise MeasureError("heraldd sent no READY=1 on NOTIFY_SOCKET:\n" + he.tail(self.herald.log_path))
+        self.startups_h.append(st)
+        return st
+
+    def start_floor(self) -> dict:
+        st = self.floor.start()
+        self.startups_f.append(st)
+        return st
+
+    # -- signing in through heraldctl (the contract: password line, then PIN line)
+
+    def probe_ctl(self) -> None:
+        """Which heraldctl this is: does `account add` take --pin-stdin, is there `preview`?"""
+        def helps(*args: str) -> str:
+            p = subprocess.run([str(self.herald.heraldctl), *args, "--help"], capture_output=True, text=True,
+                               timeout=30)
+            return p.stdout + p.stderr if p.returncode == 0 else ""
+        self.pin_stdin = "--pin-stdin" in helps("account", "add")
+        self.preview_always = "always" in helps("preview")
+        self.details["heraldctl"] = {"pin_stdin": self.pin_stdin, "preview_always": self.preview_always}
+        log(f"heraldctl: --pin-stdin {'yes' if self.pin_stdin else 'no'}, preview always "
+            f"{'yes' if self.preview_always else 'no'}")
+
+    def add_account(self, user: he.User, timeout: float = 60.0) -> tuple[int, str, str]:
+        """`heraldctl account add`; then `preview always`, so that notifications keep their text
+        (what the bench matches) even while the account is locked, e.g. after a restart."""
+        stdin = user.password + "\n"
+        args = ["account", "add", self.synapse.url, "--user", user.localpart, "--password-stdin"]
+        if self.pin_stdin:
+            args.append("--pin-stdin")
+            stdin += BENCH_PIN + "\n"
+        try:
+            rc, out, err = self.herald.ctl(*args, "--json", input=stdin, timeout=timeout)
+        except AssertionError as e:  # heraldctl itself did not finish
+            return -1, "", str(e).splitlines()[0]
+        if rc == 0 and self.preview_always:
+            rc2, out2, err2 = self.herald.ctl("preview", "always", user.user_id, "--json", timeout=30)
+            if rc2 != 0 and not self.preview_warned:
+                self.preview_warned = True
+                self.observe(f"`heraldctl preview always` failed ({rc2}): {(err2 or out2).strip()[:150]}")
+        return rc, out, err
+
+    # -- setup
+
+    def setup(self) -> None:
+        w = self.workdir
+        log(f"workdir {w}; bin dir {self.bin_dir}")
+        self.synapse = he.Synapse(w / "synapse", python=sys.executable)
+        self.synapse.start()
+        log(f"Synapse on {self.synapse.url} (config {self.synapse.config_seconds:.1f} s, "
+            f"start {self.synapse.startup_seconds:.1f} s)")
+        self.bus = he.DBusDaemon(w / "dbus").start()
+        self.recorder = he.Recorder(self.bus, w / "recorder").start()
+        self.notes = Notifies(self.recorder.log_path)
+        self.listener = NotifyListener(w / "notify.sock")
+        self.herald = TimedHerald(self.bin_dir, w / "herald", self.bus.address,
+                                  extra_env={"NOTIFY_SOCKET": self.listener.path})
+        self.probe_ctl()
+
+        s = self.synapse
+        self.sender = he.new_user(s, "sender", "Dr Bench Sender")
+        self.alice_h = he.new_user(s, "herald", "Herald User")
+        self.alice_b = he.new_user(s, "floor", "Floor User")
+        t0 = time.monotonic()
+
+        def dm(user: he.User) -> str:
+            ss = synapse_here(s)
+            room = ss.create_room(self.sender.token, invite=[user.user_id], is_direct=True)
+            ss.join(user.token, room)
+            return room
+
+        def group(i: int) -> str:
+            ss = synapse_here(s)
+            room = ss.create_room(self.sender.token, name=f"Bench room {i}",
+                                  invite=[self.alice_h.user_id, self.alice_b.user_id])
+            ss.join(self.alice_h.token, room)
+            ss.join(self.alice_b.token, room)
+            return room
+
+        self.room_h, self.room_b = in_parallel(dm, [self.alice_h, self.alice_b])
+        n_group = max(self.burst_rooms, self.backlog_rooms)
+        self.groups = in_parallel(group, list(range(n_group)))
+        log(f"users and {2 + n_group} rooms made in {time.monotonic() - t0:.1f} s")
+        self.details["setup"] = {"synapse_config_s": round(s.config_seconds, 2),
+                                 "synapse_start_s": round(s.startup_seconds, 2),
+                                 "rooms_s": round(time.monotonic() - t0, 2)}
+
+    # -- phases
+
+    def phase_startup(self) -> None:
+        log("startup: heraldd with an empty database")
+        first = self.start_herald()
+        self.details["startup_empty_db_ms"] = r3(first["ready_ms"])
+        t0 = time.monotonic()
+        rc, out, err = self.add_account(self.alice_h, timeout=60)
+        if rc != 0:
+            raise MeasureError(f"heraldctl account add exited {rc}: {(err or out).strip()}")
+        self.herald.wait_account_state(self.alice_h.user_id, "syncing", timeout=30)
+        self.details["sign_in_1_s"] = round(time.monotonic() - t0, 3)
+        self.floor = Floor(self.workdir / "floor", self.synapse, self.bus, self.alice_b, self.listener)
+        self.start_floor()
+        for i in range(self.startup_cycles):
+            log(f"startup: restart cycle {i + 1}/{self.startup_cycles} (1 account)")
+            time.sleep(1.0)
+            self.stops_h.append(self.herald.stop_timed())
+            self.start_herald()
+            self.floor.stop()
+            self.start_floor()
+        self.herald.wait_account_state(self.alice_h.user_id, "syncing", timeout=30)
+
+    def phase_idle_one(self) -> None:
+        hp, fp = self.herald_pid(), self.floor_pid()
+        log(f"idle, 1 account: settling {self.settle_s:.0f} s")
+        time.sleep(self.settle_s)
+        self.details["idle_1"] = {"herald_memory": memory(hp), "floor_memory": memory(fp)}
+        log(f"idle, 1 account: CPU and context switches over {self.idle1_s:.0f} s")
+        m_h, m_f = Meter(hp), Meter(fp)
+        time.sleep(self.idle1_s)
+        self.details["idle_1"].update({"herald_cpu": m_h.stop(), "floor_cpu": m_f.stop()})
+        stray = self.notes.of("Herald") + self.notes.of(FLOOR_APP_NAME)
+        if stray:
+            self.observe(f"{len(stray)} Notify call(s) before any message was sent (first sync must notify nothing)")
+
+    def phase_latency(self) -> None:
+        n = self.n_latency
+        log(f"latency: {n} messages to each side, alternating, {self.spacing * 1000:.0f} ms apart")
+        run = self.tag()
+        sent: list[dict] = []
+        # one warm-up message each (the first Notify of a room asks the server's capabilities)
+        plan = [("Herald", self.room_h, -1), (FLOOR_APP_NAME, self.room_b, -1)]
+        for i in range(n):
+            pair = [("Herald", self.room_h, i), (FLOOR_APP_NAME, self.room_b, i)]
+            plan += pair if i % 2 == 0 else pair[::-1]
+        t_begin = time.time()
+        for app, room, i in plan:
+            text = f"latency {run} {app} {i} {self.tag()}"
+            t0, t1 = self.send(self.sender, room, text)
+            sent.append({"app": app, "i": i, "text": text, "t_start": t0, "t_sent": t1})
+            pause = t0 + self.spacing - time.time()
+            if pause > 0:
+                time.sleep(pause)
+
+        def all_seen(_recs) -> bool:
+            bodies = [r["body"] for r in self.notes.of("Herald", t_begin) + self.notes.of(FLOOR_APP_NAME, t_begin)]
+            return all(any(m["text"] in b for b in bodies) for m in sent)
+        wait_quiet(self.notes, "Herald", t_begin, all_seen, quiet=0.5, timeout=15)
+
+        out: dict[str, Any] = {"sent_per_side": n, "spacing_ms": self.spacing * 1000}
+        for app in ("Herald", FLOOR_APP_NAME):
+            recs = self.notes.of(app, t_begin)
+            lat_sent, lat_start, missing, dup, negative, warm = [], [], 0, 0, 0, None
+            for m in (x for x in sent if x["app"] == app):
+                hits = [r for r in recs if m["text"] in r["body"]]
+                if not hits:
+                    missing += 1 if m["i"] >= 0 else 0
+                    continue
+                dup += len(hits) - 1
+                first = min(h["t"] for h in hits)
+                a, b = (first - m["t_sent"]) * 1000, (first - m["t_start"]) * 1000
+                if m["i"] < 0:
+                    warm = {"from_send_returned_ms": r3(a), "from_send_start_ms": r3(b)}
+                    continue
+                lat_sent.append(a)
+                lat_start.append(b)
+                negative += a < 0
+            out[app] = {"from_send_returned_ms": {k: r3(v) for k, v in summary(lat_sent).items()},
+                        "from_send_start_ms": {k: r3(v) for k, v in summary(lat_start).items()},
+                        "missing": missing, "duplicates": dup, "notified_before_send_returned": negative,
+                        "notify_calls": len(recs), "warm_up": warm}
+            who = "heraldd" if app == "Herald" else "the floor"
+            if missing:
+                self.observe(f"latency: {who} never notified {missing} of {n} messages")
+            if dup:
+                self.observe(f"latency: {who} notified {dup} message(s) more than once")
+            if not lat_sent:
+                raise MeasureError(f"latency: no Notify from {who} matched any message")
+        self.details["latency"] = out
+
+    def phase_burst(self) -> None:
+        hp, fp = self.herald_pid(), self.floor_pid()
+        n, rooms = self.burst_n, self.groups[:self.burst_rooms]
+        log(f"burst: {n} messages over {len(rooms)} rooms, as fast as Synapse takes them")
+        run = self.tag()
+        texts = [f"burst {run} #{i}#" for i in range(n)]
+        last_text = {rooms[i % len(rooms)]: texts[i] for i in range(n)}
+        m_h, m_f = Meter(hp), Meter(fp)
+        t_begin = time.time()
+        for i, text in enumerate(texts):
+            self.send(self.sender, rooms[i % len(rooms)], text)
+        send_s = time.time() - t_begin
+
+        def herald_done(recs):
+            return all(any(t in r["body"] for r in recs) for t in last_text.values())
+
+        def floor_done(recs):
+            return sum(1 for r in recs if r["body"].startswith(f"burst {run} ")) >= n
+        recs_h, ok_h = wait_quiet(self.notes, "Herald", t_begin, herald_done, self.quiet, 60)
+        recs_f, ok_f = wait_quiet(self.notes, FLOOR_APP_NAME, t_begin, floor_done, self.quiet, 30)
+        d_h, d_f = m_h.stop(), m_f.stop()
+        # Herald's final count per room (its body ends "N new messages")
+        counts = {}
+        for r in recs_h:
+            for room, t in last_text.items():
+                if t in r["body"]:
+                    counts[room] = r["body"].rsplit("\n", 1)[-1]
+        floor_texts = [r["body"] for r in recs_f if r["body"].startswith(f"burst {run} ")]
+        out = {"messages": n, "rooms": len(rooms), "send_seconds": round(send_s, 2),
+               "Herald": {**d_h, "notify_calls": len(recs_h), "all_rooms_final": ok_h,
+                          "final_count_lines": sorted(set(counts.values()))},
+               FLOOR_APP_NAME: {**d_f, "notify_calls": len(recs_f),
+                                "distinct_messages": len(set(floor_texts)), "complete": ok_f}}
+        for side, d, calls in (("Herald", d_h, len(recs_h)), (FLOOR_APP_NAME, d_f, len(recs_f))):
+            out[side]["cpu_ms_per_message"] = r3(d["cpu_ms"] / n)
+            out[side]["cpu_ms_per_message_schedstat"] = r3(d["cpu_ms_schedstat"] / n)
+            out[side]["cpu_ms_per_notify"] = r3(d["cpu_ms"] / calls) if calls else None
+            out[side]["cpu_ms_per_notify_schedstat"] = r3(d["cpu_ms_schedstat"] / calls) if calls else None
+        if not ok_h:
+            self.observe(f"burst: heraldd's last Notify of some room never showed that room's last message "
+                         f"({len(counts)}/{len(rooms)} rooms did)")
+        if not recs_h:
+            raise MeasureError("burst: no Notify from heraldd")
+        self.details["burst"] = out
+
+    def phase_backlog(self) -> None:
+        n, rooms = self.backlog_n, self.groups[:self.backlog_rooms]
+        log(f"backlog: stopping heraldd and the floor, sending {n} messages over {len(rooms)} rooms")
+        self.stops_h.append(self.herald.stop_timed())
+        self.floor.stop()
+        run = self.tag()
+        texts = [f"backlog {run} #{i}#" for i in range(n)]
+        by_room: dict[str, list[str]] = {r: [] for r in rooms}
+        for i, t in enumerate(texts):
+            by_room[rooms[i % len(rooms)]].append(t)
+        t0 = time.monotonic()
+
+        def send_room(room: str) -> None:  # one thread per room keeps each room's order
+            for t in by_room[room]:
+                self.send(self.sender, room, t)
+        in_parallel(send_room, rooms, workers=4)
+        send_s = time.monotonic() - t0
+        log(f"backlog: {n} messages sent in {send_s:.1f} s; starting heraldd alone")
+        time.sleep(1.0)
+        last = {r: ts[-1] for r, ts in by_room.items()}
+        out: dict[str, Any] = {"messages": n, "rooms": len(rooms), "send_seconds": round(send_s, 2)}
+
+        st = self.start_herald()
+        hp = self.herald_pid()
+        meter = Meter(hp)
+
+        def herald_done(recs):
+            return all(any(t in r["body"] for r in recs) for t in last.values())
+        recs, ok = wait_quiet(self.notes, "Herald", st["t_wall"], herald_done, self.quiet, 60)
+        cpu = meter.stop()
+        backlog_recs = [r for r in recs if f"backlog {run} " in r["body"]]
+        rooms_done = sum(1 for t in last.values() if any(t in r["body"] for r in recs))
+        out["Herald"] = {"seconds": r3(max(r["t"] for r in recs) - st["t_wall"]) if recs else None,
+                         "first_notify_s": r3(min(r["t"] for r in recs) - st["t_wall"]) if recs else None,
+                         "notify_calls": len(recs), "backlog_notify_calls": len(backlog_recs),
+                         "rooms_showing_last_message": rooms_done, "cpu": cpu,
+                         "count_lines": sorted({r["body"].rsplit("\n", 1)[-1] for r in backlog_recs})}
+        if not ok:
+            self.observe(f"backlog: heraldd showed the last message of only {rooms_done}/{len(rooms)} rooms")
+        if not recs:
+            raise MeasureError("backlog: no Notify from heraldd after the restart")
+
+        log("backlog: starting the floor alone")
+        stf = self.start_floor()
+        fp = self.floor_pid()
+        meter_f = Meter(fp)
+
+        def floor_done(recs):
+            return all(any(t in r["body"] for r in recs) for t in last.values())
+        recs_f, ok_f = wait_quiet(self.notes, FLOOR_APP_NAME, stf["t_wall"], floor_done, self.quiet, 60)
+        out[FLOOR_APP_NAME] = {"seconds": r3(max(r["t"] for r in recs_f) - stf["t_wall"]) if recs_f else None,
+                               "first_notify_s": r3(min(r["t"] for r in recs_f) - stf["t_wall"]) if recs_f else None,
+                               "notify_calls": len(recs_f), "cpu": meter_f.stop(),
+                               "rooms_showing_last_message": sum(1 for t in last.values()
+                                                                 if any(t in r["body"] for r in recs_f))}
+        self.details["backlog"] = out
+
+    def phase_many(self) -> None:
+        extra = self.n_accounts - 1
+        log(f"many: registering {extra} more users, each in a direct chat with the sender")
+        t0 = time.monotonic()
+
+        def make(i: int) -> tuple[he.User, str]:
+            ss = synapse_here(self.synapse)
+            u = he.new_user(ss, f"acct{i:02d}", f"Account {i}")
+            room = ss.create_room(self.sender.token, invite=[u.user_id], is_direct=True)
+            ss.join(u.token, room)
+            return u, room
+        made = in_parallel(make, list(range(extra)))
+        log(f"many: made in {time.monotonic() - t0:.1f} s; signing them in through heraldctl")
+        t0 = time.monotonic()
+        deadline = t0 + (30 if self.quick else 90)
+        sign_ins, failures, signed = [], [], [self.alice_h.user_id]
+        given_up = 0
+        for u, room in made:
+            ok = False
+            for attempt in range(2):
+                if time.monotonic() >= deadline:
+                    break
+                t1 = time.monotonic()
+                left = max(10.0, deadline - time.monotonic())
+                rc, out, err = self.add_account(u, timeout=min(90.0, left + 5))
+                took = time.monotonic() - t1
+                if rc == 0:
+                    sign_ins.append(took)
+                    signed.append(u.user_id)
+                    ok = True
+                    break
+                failures.append({"user": u.user_id, "attempt": attempt + 1, "seconds": r3(took),
+                                 "accounts_already_signed_in": len(signed),
+                                 "error": (err or out).strip()[:200]})
+                log(f"many: account add {u.localpart} failed after {took:.1f} s: {(err or out).strip()[:120]}")
+            given_up = 0 if ok else given_up + 1
+            if time.monotonic() >= deadline or given_up >= 2:
+                break
+        # what the daemon holds (an add whose heraldctl gave up may still have gone through)
+        ids = {a["id"] for a in self.herald.accounts()}
+
+        def syncing() -> int:
+            return sum(1 for a in self.herald.accounts() if a["id"] in ids and a["state"] == "syncing")
+        try:
+            he.wait_until(lambda: syncing() == len(ids), 15 if self.quick else 30, interval=0.5,
+                          what=f"{len(ids)} accounts to be syncing")
+        except TimeoutError:
+            pass
+        n_syncing = syncing()
+        total = time.monotonic() - t0
+        log(f"many: {len(ids)} of {self.n_accounts} accounts signed in, {n_syncing} syncing, after {total:.1f} s")
+        if failures:
+            f0 = failures[0]
+            self.observe(f"many: {len(failures)} `heraldctl account add` call(s) failed, the first with "
+                         f"{f0['accounts_already_signed_in']} accounts signed in, after {f0['seconds']} s: "
+                         f"{f0['error'][:150]}")
+        if len(ids) < self.n_accounts:
+            self.errors.append(f"many: only {len(ids)} of {self.n_accounts} accounts could be signed in "
+                               f"(figures below are for {len(ids)})")
+        made = [(u, room) for u, room in made if u.user_id in ids]
+        hp, fp = self.herald_pid(), self.floor_pid()
+        time.sleep(self.settle_s)
+        out: dict[str, Any] = {"accounts": len(ids), "accounts_requested": self.n_accounts, "syncing": n_syncing,
+                               "sign_in_failures": failures, "sign_in_all_s": round(total, 2),
+                               "heraldctl_account_add_s": {k: r3(v) for k, v in summary(sign_ins).items()},
+                               "herald_memory": memory(hp), "floor_memory": memory(fp)}
+        log(f"many: CPU and context switches over {self.idlen_s:.0f} s")
+        m_h, m_f = Meter(hp), Meter(fp)
+        time.sleep(self.idlen_s)
+        out["herald_cpu"] = m_h.stop()
+        out["floor_cpu"] = m_f.stop()
+
+        log(f"many: one message to each of the {len(made)} new accounts")
+        run = self.tag()
+        t_begin = time.time()
+        sent = []
+        for i, (u, room) in enumerate(made):
+            text = f"many {run} #{i}#"
+            t_a, t_b = self.send(self.sender, room, text)
+            sent.append((text, t_b))
+            pause = t_a + 0.1 - time.time()
+            if pause > 0:
+                time.sleep(pause)
+
+        def done(recs):
+            return all(any(t in r["body"] for r in recs) for t, _ in sent)
+        recs, ok = wait_quiet(self.notes, "Herald", t_begin, done, 1.0, 15 if self.quick else 30)
+        lats, missing, dup = [], 0, 0
+        for text, t_sent in sent:
+            hits = [r for r in recs if text in r["body"]]
+            if not hits:
+                missing += 1
+                continue
+            dup += len(hits) - 1
+            lats.append((min(h["t"] for h in hits) - t_sent) * 1000)
+        out["check"] = {"messages": len(sent), "missing": missing, "duplicates": dup,
+                        "latency_ms": {k: r3(v) for k, v in summary(lats).items()}}
+        if missing:
+            self.observe(f"many: {missing} of {len(sent)} accounts never notified their message")
+        if dup:
+            self.observe(f"many: {dup} duplicated Notify call(s)")
+        self.details["many"] = out
+
+    # -- reading heraldd's log for trouble
+
+    def scan_log(self) -> None:
+        if not self.herald:
+            return
+        lines = self.herald.log_text().splitlines()
+        bad = [line for line in lines if any(w in line for w in (" warning ", " error ", " critical ", "Fatal error"))]
+        self.details["heraldd_log"] = {"lines": len(lines), "warnings_or_errors": len(bad), "first": bad[:10]}
+        if bad:
+            self.observe(f"heraldd logged {len(bad)} warning/error line(s), first: {bad[0][:200]}")
+        notified = sum(1 for line in lines if "notified" in line)
+        self.details["heraldd_log"]["notified_lines"] = notified
+
+    # -- figures
+
+    def figures(self) -> list[dict]:
+        d = self.details
+        rows: list[dict] = []
+
+        def row(key, name, unit, herald, floor, budget_text, within, note=""):
+            ratio = None
+            if isinstance(herald, (int, float)) and isinstance(floor, (int, float)) and floor:
+                ratio = herald / floor
+            rows.append({"key": key, "figure": name, "unit": unit, "herald": r3(herald), "baseline": r3(floor),
+                         "ratio": r3(ratio), "budget": budget_text, "within_budget": within, "note": note})
+
+        lat = d.get("latency")
+        if lat:
+            for basis, label in (("from_send_returned_ms", "send returned"), ("from_send_start_ms", "send started")):
+                h, f = lat["Herald"][basis], lat[FLOOR_APP_NAME][basis]
+                primary = basis == "from_send_returned_ms"
+                row(f"latency_median_{basis}", f"send→Notify median (from {label})", "ms", h.get("median"),
+                    f.get("median"), "≤ floor + 3 ms" if primary else "",
+                    (h["median"] <= f["median"] + 3) if primary and h.get("n") and f.get("n") else None)
+                row(f"latency_p90_{basis}", f"send→Notify p90 (from {label})", "ms", h.get("p90"), f.get("p90"),
+                    "≤ floor" if primary else "", (h["p90"] <= f["p90"]) if primary and h.get("n") and f.get("n") else None)
+                row(f"latency_max_{basis}", f"send→Notify max (from {label})", "ms", h.get("max"), f.get("max"), "", None)
+        i1 = d.get("idle_1")
+        if i1:
+            hm, fm = i1["herald_memory"], i1["floor_memory"]
+            row("rss_1", "idle VmRSS, 1 account", "MB", hm["VmRSS_MB"], fm["VmRSS_MB"], "≤ 20 MB",
+                hm["VmRSS_MB"] <= 20)
+            row("rssanon_1", "idle RssAnon, 1 account", "MB", hm["RssAnon_MB"], fm["RssAnon_MB"], "≤ 5.2 MB",
+                hm["RssAnon_MB"] <= 5.2)
+            hc, fc = i1["herald_cpu"], i1["floor_cpu"]
+            row("idle_cpu_1", f"idle CPU over {hc['seconds']:.0f} s, 1 account", "ms", hc["cpu_ms"], fc["cpu_ms"], "", None,
+                f"schedstat: {hc['cpu_ms_schedstat']:.2f} vs {fc['cpu_ms_schedstat']:.2f} ms")
+            row("idle_wakeups_1", "idle wake-ups per minute, 1 account", "/min", hc["context_switches_per_min"],
+                fc["context_switches_per_min"], "≤ 2/min (no watchdog)", hc["context_switches_per_min"] <= 2,
+                "voluntary+nonvoluntary context switches over all threads")
+        b = d.get("burst")
+        if b:
+            h, f = b["Herald"], b[FLOOR_APP_NAME]
+            row("cpu_per_message", f"CPU per message sent ({b['messages']} msgs, {b['rooms']} rooms)", "ms",
+                h["cpu_ms_per_message"], f["cpu_ms_per_message"], "≤ 0.5 ms", h["cpu_ms_per_message"] <= 0.5,
+                f"schedstat: {h['cpu_ms_per_message_schedstat']} vs {f['cpu_ms_per_message_schedstat']} ms")
+            row("cpu_per_notify", f"CPU per Notify call ({h['notify_calls']} vs {f['notify_calls']} calls)", "ms",
+                h["cpu_ms_per_notify"], f["cpu_ms_per_notify"], "≤ 0.5 ms (strict reading)",
+                h["cpu_ms_per_notify"] is not None and h["cpu_ms_per_notify"] <= 0.5)
+        bl = d.get("backlog")
+        if bl and bl.get("Herald"):
+            h, f = bl["Herald"], bl.get(FLOOR_APP_NAME, {})
+            row("backlog_s", f"backlog of {bl['messages']} msgs / {bl['rooms']} rooms: start → last Notify", "s",
+                h["seconds"], f.get("seconds"), "≤ 2 s", h["seconds"] is not None and h["seconds"] <= 2.0,
+                "includes process start; quiet 2 s after")
+            row("backlog_notifies", "backlog: Notify calls", "calls", h["notify_calls"], f.get("notify_calls"), "", None)
+        if len(self.startups_h) > 1:
+            hs = [s["ready_ms"] for s in self.startups_h[1:]]
+            fs = [s["ready_ms"] for s in self.startups_f[1:]]
+            row("startup_median", f"exec→READY=1 median of {len(hs)} restarts", "ms", statistics.median(hs),
+                statistics.median(fs) if fs else None, "≤ 100 ms", statistics.median(hs) <= 100,
+                f"1 account; first start (empty database) {self.startups_h[0]['ready_ms']:.1f} ms; "
+                "floor: READY=1 after its imports and bus connection, before its first sync")
+            row("startup_max", "exec→READY=1 max", "ms", max(hs), max(fs) if fs else None, "≤ 100 ms", max(hs) <= 100)
+        m = d.get("many")
+        if m:
+            n = m["accounts"]
+            hm, fm = m["herald_memory"], m["floor_memory"]
+            note = "baseline: the 1-account floor process (a floor per account would be that × N)"
+            row("rss_n", f"idle VmRSS, {n} accounts", "MB", hm["VmRSS_MB"], fm["VmRSS_MB"],
+                "≤ 30 MB" + (" (50-account budget)" if n != 50 else ""), hm["VmRSS_MB"] <= 30, note)
+            lim = 5 + 0.2 * n
+            row("rssanon_n", f"idle RssAnon, {n} accounts", "MB", hm["RssAnon_MB"], fm["RssAnon_MB"],
+                f"≤ {lim:.1f} MB", hm["RssAnon_MB"] <= lim, note)
+            hc, fc = m["herald_cpu"], m["floor_cpu"]
+            row("idle_cpu_n", f"idle CPU over {hc['seconds']:.0f} s, {n} accounts", "ms", hc["cpu_ms"], fc["cpu_ms"], "", None,
+                f"schedstat: {hc['cpu_ms_schedstat']:.2f} vs {fc['cpu_ms_schedstat']:.2f} ms; floor has 1 account")
+            row("idle_wakeups_n", f"idle wake-ups per minute, {n} accounts", "/min", hc["context_switches_per_min"],
+                fc["context_switches_per_min"], f"≤ {2 * n}/min", hc["context_switches_per_min"] <= 2 * n,
+                "floor has 1 account")
+            lm = m["check"]["latency_ms"]
+            row("many_latency", f"send→Notify median, {n}-account daemon (1 msg per new account)", "ms",
+                lm.get("median"), None, "", None,
+                f"p90 {fmt(lm.get('p90'))} ms, max {fmt(lm.get('max'))} ms; missing {m['check']['missing']}, "
+                f"duplicates {m['check']['duplicates']}")
+        if self.peak:
+            row("peak_rss", "peak VmRSS over the run (VmHWM)", "MB", self.peak.get("herald"), self.peak.get("floor"), "", None,
+                "heraldd's process since its last start (the backlog restart); the floor's likewise")
+        return rows
+
+    # -- the whole run
+
+    def run(self) -> int:
+        phases = [("setup", self.setup), ("startup", self.phase_startup), ("idle_1", self.phase_idle_one),
+                  ("latency", self.phase_latency), ("burst", self.phase_burst), ("backlog", self.phase_backlog),
+                  ("many", self.phase_many)]
+        needed_by_all = {"setup", "startup"}
+        t_start = time.monotonic()
+        self.details["machine"] = {"loadavg_start": loadavg(), "cpus": os.cpu_count()}
+
+        def built() -> dict[str, str]:
+            return {n: time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(os.stat(self.bin_dir / n).st_mtime))
+                    for n in ("heraldd", "heraldctl")}
+        self.details["binaries_built"] = built()
+        for name, fn in phases:
+            t0 = time.monotonic()
+            try:
+                fn()
+            except KeyboardInterrupt:
+                raise
+            except Exception as e:  # a phase that cannot measure: reported, the run goes on when it can
+                msg = f"{name}: {type(e).__name__}: {e}"
+                log("ERROR " + msg.splitlines()[0])
+                traceback.print_exc(file=sys.stderr)
+                self.errors.append(msg)
+                if name in needed_by_all:
+                    break
+                # get back to a running heraldd / floor for the next phase
+                try:
+                    if self.herald and not self.herald.running():
+                        self.start_herald()
+                    if self.floor and (not self.floor.proc or self.floor.proc.poll() is not None):
+                        self.start_floor()
+                except Exception as e2:
+                    self.errors.append(f"{name}: could not restart: {e2}")
+                    break
+            self.details.setdefault("phase_seconds", {})[name] = round(time.monotonic() - t0, 1)
+            try:
+                self.details.setdefault("herald_memory_after_phase", {})[name] = memory(self.herald_pid())
+            except Exception:
+                pass
+        self.details["machine"]["loadavg_end"] = loadavg()
+        try:
+            self.peak = {"herald": memory(self.herald_pid())["VmHWM_MB"], "floor": memory(self.floor_pid())["VmHWM_MB"]}
+        except Exception:
+            pass
+        if len({s["binary_mtime"] for s in self.startups_h}) > 1:
+            self.observe("heraldd was rebuilt between two of its starts in this run: the figures mix builds")
+        if built() != self.details["binaries_built"]:
+            self.details["binaries_rebuilt_during_run"] = built()
+            log(f"heraldd/heraldctl were rebuilt during the run ({built()})")
+        exclude = {p for p in (self.herald.pid if self.herald and self.herald.running() else None,
+                               self.floor.proc.pid if self.floor and self.floor.proc else None,
+                               self.synapse.proc.pid if self.synapse and self.synapse.proc else None) if p}
+        self.details["machine"]["busy_other_processes_at_end"] = busy_processes(exclude)
+        if self.details["machine"]["busy_other_processes_at_end"]:
+            self.observe("other processes were busy on this machine during the run: "
+                         + ", ".join(self.details["machine"]["busy_other_processes_at_end"]))
+        self.details["startups"] = {"herald": [{k: r3(v) for k, v in s.items() if k not in ("t_wall", "binary_mtime")} for s in self.startups_h],
+                                    "floor": [{k: r3(v) for k, v in s.items() if k != "t_wall"} for s in self.startups_f],
+                                    "herald_stops": [{k: r3(v) for k, v in s.items()} for s in self.stops_h]}
+        for s in self.stops_h:
+            if s["exit_status"] != 0:
+                self.observe(f"heraldd exited {s['exit_status']} on SIGTERM (expected 0)")
+            if s["sigterm_to_exit_ms"] > 1000:
+                self.observe(f"heraldd took {s['sigterm_to_exit_ms']:.0f} ms to exit on SIGTERM")
+        self.scan_log()
+        self.details["total_seconds"] = round(time.monotonic() - t_start, 1)
+        return 1 if self.errors else 0
+
+    def stop(self) -> None:
+        for what, fn in (("floor", lambda: self.floor and self.floor.stop()),
+                         ("heraldd", lambda: self.herald and self.herald.stop()),
+                         ("recorder", lambda: self.recorder and self.recorder.stop()),
+                         ("bus", lambda: self.bus and self.bus.stop()),
+                         ("synapse", lambda: self.synapse and self.synapse.stop()),
+                         ("notify socket", lambda: self.listener and self.listener.close())):
+            try:
+                fn()
+            except Exception as e:
+                log(f"cleanup of {what}: {e}")
+
+
+# ---------------------------------------------------------------------------------------------
+# output
+
+
+def fmt(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "NO"
+    if isinstance(v, float):
+        return f"{v:.3f}" if abs(v) < 1 else f"{v:.2f}" if abs(v) < 100 else f"{v:.0f}"
+    return str(v)
+
+
+def table(rows: list[dict]) -> str:
+    head = ["figure", "unit", "Herald", "baseline", "ratio", "budget", "within budget"]
+    body = [[r["figure"], r["unit"], fmt(r["herald"]), fmt(r["baseline"]),
+             (fmt(r["ratio"]) + "×") if r["ratio"] is not None else "—", r["budget"] or "—",
+             fmt(r["within_budget"]) if r["within_budget"] is not None else "—"] for r in rows]
+    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
+    right = {2, 3, 4}
+
+    def line(cells):
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+    out = [line(head), "  ".join("-" * w for w in widths)] + [line(b) for b in body]
+    notes = [f"  · {r['figure']}: {r['note']}" for r in rows if r.get("note")]
+    return "\n".join(out + ([""] + notes if notes else []))
+
+
+# ---------------------------------------------------------------------------------------------
+# main
+
+
+def default_bin_dir() -> Path:
+    """--bin-dir default: $HERALD_BIN_DIR, else `swift build --show-bin-path` when it holds heraldd,
+    else .build/debug."""
+    env = os.environ.get("HERALD_BIN_DIR")
+    if env:
+        return Path(env)
+    swift = shutil.which("swift") or "/opt/swift/usr/bin/swift"
+    if os.path.exists(swift):
+        try:
+            out = subprocess.run([swift, "build", "--show-bin-path"], cwd=REPO, capture_output=True, text=True,
+                                 timeout=60)
+            if out.returncode == 0 and out.stdout.strip():
+                p = Path(out.stdout.strip().splitlines()[-1])
+                if os.access(p / "heraldd", os.X_OK):
+                    return p
+        except (subprocess.TimeoutExpired, OSError):
+            pass
+    return REPO / ".build" / "debug"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description="Herald's benchmark: heraldd against a bare Python /sync loop.")
+    ap.add_argument("--quick", action="store_true", help="smoke run: fewer messages, 10 accounts, short windows (< 2 min)")
+    ap.add_argument("--bin-dir", type=Path, help="where heraldd and heraldctl are (default: see README)")
+    ap.add_argument("--out", type=Path, default=HERE / "out" / "results.json", help="JSON results (default bench/out/results.json)")
+    ap.add_argument("--messages", type=int, help="latency messages per side (default 40, quick 12)")
+    ap.add_argument("--accounts", type=int, help="accounts in the many-accounts phase (default 50, quick 10)")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, databases)")
+    args = ap.parse_args()
+    if args.accounts is not None and args.accounts < 2:
+        ap.error("--accounts must be at least 2")
+
+    bin_dir = (args.bin_dir or default_bin_dir()).resolve()
+    try:
+        he.require_binaries(bin_dir)
+    except he.HarnessError as e:
+        print(f"bench: {e}", file=sys.stderr)
+        return 1
+    version = subprocess.run([str(bin_dir / "heraldd"), "--version"], capture_output=True, text=True).stdout.strip()
+
+    def on_term(signum, frame):
+        STOP.set()
+        raise KeyboardInterrupt
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_term)
+
+    workdir = Path(tempfile.mkdtemp(prefix="herald-bench-"))
+    bench = Bench(args, bin_dir, workdir)
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    rc = 1
+    interrupted = False
+    try:
+        rc = bench.run()
+    except KeyboardInterrupt:
+        interrupted = True
+        log("interrupted: cleaning up")
+    finally:
+        bench.stop()
+    if interrupted:
+        log(f"work directory kept: {workdir}")
+        return 130
+
+    rows = bench.figures()
+    doc = {"started": started, "mode": "quick" if args.quick else "full", "bin_dir": str(bin_dir),
+           "build": "release" if "release" in str(bin_dir) else "debug", "heraldd_version": version,
+           "python": sys.version.split()[0], "synapse_url": bench.synapse.url if bench.synapse else None,
+           "latency_basis": "Notify 't' minus the time the send request returned (from send start also given)",
+           "units": {"MB": "MiB", "cpu": f"/proc/PID/stat utime+stime, {CLK_TCK} ticks/s; schedstat sums in ns"},
+           "figures": rows, "details": bench.details, "observations": bench.observations, "errors": bench.errors,
+           "exit_status": rc}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+    print(f"Herald benchmark ({doc['mode']}, {doc['build']} build {bin_dir}, heraldd {version}, "
+          f"{bench.details.get('total_seconds', '?')} s)")
+    print(f"load average start/end: {bench.details['machine']['loadavg_start']} / "
+          f"{bench.details['machine'].get('loadavg_end')}")
+    print()
+    print(table(rows))
+    if bench.observations:
+        print("\nobservations:")
+        for o in bench.observations:
+            print(f"  - {o}")
+    if bench.errors:
+        print("\nnot measured:")
+        for e in bench.errors:
+            print(f"  - {e.splitlines()[0]}")
+    print(f"\nresults: {args.out}")
+
+    if rc != 0 or args.keep:
+        log(f"work directory kept: {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
