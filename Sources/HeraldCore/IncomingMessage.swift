@@ -15,8 +15,15 @@ public struct IncomingMessage: Sendable, Equatable {
     public var content: Content
     /// Server timestamp in milliseconds.
     public var timestamp: Int64
+    /// The user's push rules asked for a highlight (a mention): shown as urgent.
+    public var highlight = false
+    /// The push rules' sound tweak, e.g. "default".
+    public var sound: String?
 
-    public init(eventID: String, roomID: String, sender: String, senderName: String, content: Content, timestamp: Int64) {
+    public init(eventID: String, roomID: String, sender: String, senderName: String, content: Content, timestamp: Int64,
+                highlight: Bool = false, sound: String? = nil) {
+        self.highlight = highlight
+        self.sound = sound
         self.eventID = eventID
         self.roomID = roomID
         self.sender = sender
@@ -31,11 +38,20 @@ public struct RoomInfo: Sendable, Equatable, Codable {
     public var name: String?
     public var joinedMembers: Int
     public var isDirect: Bool
+    /// For `sender_notification_permission`; nil when the room has no power-levels event.
+    public var powerLevels: RoomPowerLevels?
+    /// The room's creators (from `m.room.create`) and version, for creator power.
+    public var creators: [String]
+    public var roomVersion: String
 
-    public init(name: String? = nil, joinedMembers: Int = 0, isDirect: Bool = false) {
+    public init(name: String? = nil, joinedMembers: Int = 0, isDirect: Bool = false, powerLevels: RoomPowerLevels? = nil,
+                creators: [String] = [], roomVersion: String = "1") {
         self.name = name
         self.joinedMembers = joinedMembers
         self.isDirect = isDirect
+        self.powerLevels = powerLevels
+        self.creators = creators
+        self.roomVersion = roomVersion
     }
 
     /// A direct chat is titled by the person alone: a room marked direct, or an unnamed room of two.

@@ -8,8 +8,14 @@ public struct PlannedNotification: Sendable, Equatable {
     /// Messages this notification stands for.
     public var count: Int
     public var lastEventID: String
+    /// A mention among the messages: shown as urgent (critical).
+    public var highlight = false
+    public var sound: String?
 
-    public init(roomID: String, replacesID: UInt32, summary: String, body: String, count: Int, lastEventID: String) {
+    public init(roomID: String, replacesID: UInt32, summary: String, body: String, count: Int, lastEventID: String,
+                highlight: Bool = false, sound: String? = nil) {
+        self.highlight = highlight
+        self.sound = sound
         self.roomID = roomID
         self.replacesID = replacesID
         self.summary = summary
@@ -66,7 +72,8 @@ public enum NotificationPlanner {
             if markup { body = escapeMarkup(body) }
             if count > 1 { body += "\n" + texts.newMessages(count) }
             return PlannedNotification(roomID: roomID, replacesID: state.notificationID, summary: summary,
-                                       body: body, count: count, lastEventID: last.eventID)
+                                       body: body, count: count, lastEventID: last.eventID,
+                                       highlight: batch.contains(where: \.highlight), sound: batch.compactMap(\.sound).last)
         }
     }
 

@@ -119,6 +119,11 @@ public struct MatrixClient: Sendable {
                                  maxResponseBytes: 32 << 20, stallSeconds: timeoutMilliseconds / 1000 + 15)
     }
 
+    /// The user's push rules, `{"global": {...}}` — the same shape as the `m.push_rules` account data.
+    public func pushRules() async throws -> JSONValue {
+        try await request(.get, "/_matrix/client/v3/pushrules/", timeoutMilliseconds: 15_000)
+    }
+
     public func logout() async throws {
         _ = try await request(.post, "/_matrix/client/v3/logout", body: [:], timeoutMilliseconds: 15_000)
     }

@@ -12,6 +12,8 @@ public struct SyncDigest: Sendable {
     /// Rooms read elsewhere: the server counts nothing unread there any more, or the user's
     /// own read receipt arrived. Their notifications are withdrawn.
     public var readRooms: Set<String> = []
+    /// New `m.push_rules` account data, when the server sent some.
+    public var pushRules: JSONValue?
 
     /// The filter a notifier needs: small answers, members lazily, no presence (MATRIX.md §5).
     public static let filter: JSONValue = [
@@ -41,9 +43,11 @@ public struct SyncDigest: Sendable {
     ///   - known: rooms as stored before this response.
     ///   - displayName: stored display name of a member, for senders the response carries no state for.
     ///   - notify: false on an account's first sync, which only learns the rooms.
+    ///   - rules: the user's push rules; a rule set in this very response takes over from them.
     public static func read(
         _ sync: JSONValue, me: UserID, known: [String: RoomInfo],
-        displayName: (String, String) -> String?, notify: Bool
+        displayName: (String, String) -> String?, notify: Bool,
+        rules: PushRuleSet? = nil
     ) throws -> SyncDigest {
         guard let next = sync["next_batch"]?.string, !next.isEmpty, next.utf8.count < 4096 else {
             throw MatrixError.badResponse("no next_batch in the sync answer")
@@ -51,9 +55,15 @@ public struct SyncDigest: Sendable {
         var d = SyncDigest(nextBatch: next)
 
         var direct: Set<String>?
-        for e in sync["account_data"]?["events"]?.array ?? [] where e["type"]?.string == "m.direct" {
-            direct = Set((e["content"]?.object ?? [:]).values.flatMap { $0.array?.compactMap(\.string) ?? [] })
+        for e in sync["account_data"]?["events"]?.array ?? [] {
+            switch e["type"]?.string {
+            case "m.direct": direct = Set((e["content"]?.object ?? [:]).values.flatMap { $0.array?.compactMap(\.string) ?? [] })
+            case "m.push_rules": d.pushRules = e["content"]
+            default: break
+            }
         }
+        let evaluator = PushRuleEvaluator(rules: d.pushRules.map { PushRuleSet(accountData: $0, userID: me) }
+                                          ?? rules ?? PushRuleSet.defaults(for: me))
         if let direct {
             for (id, info) in known where info.isDirect != direct.contains(id) {
                 var changed = info
@@ -84,6 +94,13 @@ public struct SyncDigest: Sendable {
                         names[who] = clean
                         d.members.append((roomID, who, clean))
                     }
+                case "m.room.power_levels":
+                    info.powerLevels = RoomPowerLevels(content: content)
+                case "m.room.create":
+                    var creators = [e["sender"]?.string, content["creator"]?.string].compactMap { $0 }
+                    creators += content["additional_creators"]?.array?.compactMap(\.string).prefix(100) ?? []
+                    info.creators = Array(Set(creators)).sorted()
+                    info.roomVersion = String((content["room_version"]?.string ?? "1").prefix(64))
                 default: break
                 }
             }
@@ -103,9 +120,16 @@ public struct SyncDigest: Sendable {
             // The server's count is the authority; without one, the user's own receipt or message says it.
             if unread == 0 || (unread == nil && (ownReceipt || ownMessage)) { d.readRooms.insert(roomID) }
             guard notify else { continue }
+            let context = PushContext(me: me, displayName: names[me.rawValue] ?? displayName(roomID, me.rawValue),
+                                      joinedMemberCount: info.joinedMembers, powerLevels: info.powerLevels,
+                                      creators: Set(info.creators), roomVersion: info.roomVersion)
             for e in timeline {
-                guard let m = message(from: e, roomID: roomID, me: me,
-                                      name: { names[$0] ?? displayName(roomID, $0) }) else { continue }
+                guard let event = PushEvent(json: e, roomID: roomID) else { continue }
+                let actions = evaluator.evaluate(event: event, context: context)
+                guard actions.notify, var m = message(from: e, roomID: roomID, me: me,
+                                                      name: { names[$0] ?? displayName(roomID, $0) }) else { continue }
+                m.highlight = actions.highlight && m.content != .encrypted  // never claim a mention we cannot read
+                m.sound = actions.sound
                 d.messages.append(m)
             }
         }
@@ -113,8 +137,8 @@ public struct SyncDigest: Sendable {
         return d
     }
 
-    /// The notification content of one timeline event, or nil when it should not notify:
-    /// own events, state, notices, edits, redacted or unknown content.
+    /// The notification content of one timeline event the push rules want shown, or nil when
+    /// Herald cannot show it: own events, state, notices, edits, redacted or unknown content.
     static func message(from e: JSONValue, roomID: String, me: UserID, name: (String) -> String?) -> IncomingMessage? {
         guard e["state_key"] == nil,
               let type = e["type"]?.string, let eventID = e["event_id"]?.string, eventID.utf8.count <= 255,

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import HeraldCore
 
@@ -9,10 +10,13 @@ extension AppDatabase {
             let uid = c.userID.rawValue
             for (roomID, info) in c.rooms {
                 try db.execute(sql: """
-                    INSERT INTO room (userID, roomID, name, joinedMembers, isDirect) VALUES (?, ?, ?, ?, ?)
+                    INSERT INTO room (userID, roomID, name, joinedMembers, isDirect, powerLevels, creators, roomVersion)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(userID, roomID) DO UPDATE SET name = excluded.name,
-                        joinedMembers = excluded.joinedMembers, isDirect = excluded.isDirect
-                    """, arguments: [uid, roomID, info.name, info.joinedMembers, info.isDirect])
+                        joinedMembers = excluded.joinedMembers, isDirect = excluded.isDirect, powerLevels = excluded.powerLevels,
+                        creators = excluded.creators, roomVersion = excluded.roomVersion
+                    """, arguments: [uid, roomID, info.name, info.joinedMembers, info.isDirect, Self.json(info.powerLevels),
+                                     Self.json(info.creators), info.roomVersion])
             }
             for (roomID, memberID, name) in c.members {
                 try db.execute(sql: """
@@ -39,8 +43,12 @@ extension AppDatabase {
     public func rooms(of id: UserID) throws -> [String: RoomInfo] {
         try writer.read { db in
             var out: [String: RoomInfo] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT roomID, name, joinedMembers, isDirect FROM room WHERE userID = ?", arguments: [id.rawValue]) {
-                out[row["roomID"]] = RoomInfo(name: row["name"], joinedMembers: row["joinedMembers"], isDirect: row["isDirect"])
+            for row in try Row.fetchAll(db, sql: """
+                SELECT roomID, name, joinedMembers, isDirect, powerLevels, creators, roomVersion FROM room WHERE userID = ?
+                """, arguments: [id.rawValue]) {
+                out[row["roomID"]] = RoomInfo(name: row["name"], joinedMembers: row["joinedMembers"], isDirect: row["isDirect"],
+                                              powerLevels: Self.decode(row["powerLevels"]), creators: Self.decode(row["creators"]) ?? [],
+                                              roomVersion: row["roomVersion"])
             }
             return out
         }
@@ -157,5 +165,17 @@ extension AppDatabase {
                 try db.execute(sql: "UPDATE ledger SET shown = 1 WHERE userID = ? AND eventID = ?", arguments: [id.rawValue, e])
             }
         }
+    }
+}
+
+extension AppDatabase {
+    static func json<T: Encodable>(_ value: T?) -> String? {
+        guard let value, let data = try? JSONEncoder().encode(value) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ text: String?) -> T? {
+        guard let text else { return nil }
+        return try? JSONDecoder().decode(T.self, from: Data(text.utf8))
     }
 }

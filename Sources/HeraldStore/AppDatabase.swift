@@ -70,6 +70,9 @@ public struct AppDatabase: Sendable {
                 t.column("name", .text)
                 t.column("joinedMembers", .integer).notNull().defaults(to: 0)
                 t.column("isDirect", .boolean).notNull().defaults(to: false)
+                t.column("powerLevels", .text)  // JSON of RoomPowerLevels
+                t.column("creators", .text)  // JSON array
+                t.column("roomVersion", .text).notNull().defaults(to: "1")
                 t.column("notificationID", .integer).notNull().defaults(to: 0)
                 t.column("notificationCount", .integer).notNull().defaults(to: 0)
                 t.primaryKey(["userID", "roomID"])

@@ -34,6 +34,9 @@ struct AccountLoop: Sendable {
         var since = account.since
         var backoff = Backoff()
         var state = ""
+        // Push rules: fetched once (a restarted daemon's incremental sync does not repeat them),
+        // then replaced whenever m.push_rules account data arrives.
+        var rules: PushRuleSet?
 
         func enter(_ new: String, reason: String? = nil) {
             guard new != state || reason != nil else { return }
@@ -49,6 +52,9 @@ struct AccountLoop: Sendable {
             await SyncTestHooks.wedgeIfAsked()
             do {
                 let client = try await session.client()
+                if rules == nil, since != nil, let json = try? await client.pushRules() {
+                    rules = PushRuleSet(accountData: json, userID: me)
+                }
                 if filterID == nil {
                     let id = try await client.uploadFilter(userID: me.rawValue, filter: SyncDigest.filter)
                     try store.setFilterID(id, for: me)
@@ -63,7 +69,8 @@ struct AccountLoop: Sendable {
                 let known = (try? store.rooms(of: me)) ?? [:]
                 let digest = try SyncDigest.read(json, me: me, known: known, displayName: { room, member in
                     try? store.displayName(of: member, in: room, for: me)
-                }, notify: !first)
+                }, notify: !first, rules: rules)
+                if let fresh = digest.pushRules { rules = PushRuleSet(accountData: fresh, userID: me) }
                 let fresh = try store.commit(
                     SyncCommit(userID: me, nextBatch: digest.nextBatch, rooms: digest.rooms, members: digest.members,
                                messages: digest.messages, leftRooms: digest.leftRooms),

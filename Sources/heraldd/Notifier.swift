@@ -12,6 +12,7 @@ actor Notifier {
     private let logger: Logger
     private let texts: NotificationTexts
     private var markup: Bool?
+    private var sound: Bool?
 
     init(sink: (any NotificationSink)?, store: AppDatabase, texts: NotificationTexts = .english, logger: Logger) {
         self.texts = texts
@@ -27,10 +28,14 @@ actor Notifier {
     }
 
     private func supportsMarkup() async -> Bool {
-        if let markup { return markup }
-        guard let sink, let caps = try? await sink.capabilities() else { return false }
+        if markup == nil { await readCapabilities() }
+        return markup ?? false
+    }
+
+    private func readCapabilities() async {
+        guard let sink, let caps = try? await sink.capabilities() else { return }
         markup = caps.contains("body-markup")
-        return markup!
+        sound = caps.contains("sound")
     }
 
     /// A notification was closed on screen (by the user or expiry): what it stood for starts a new count.
@@ -39,7 +44,10 @@ actor Notifier {
     }
 
     /// The notification server went away or changed: ask its capabilities again next time.
-    func forgetCapabilities() { markup = nil }
+    func forgetCapabilities() {
+        markup = nil
+        sound = nil
+    }
 
     func show(_ account: UserID, messages: [IncomingMessage], unreadHints: [String: Int], enabled: Bool,
               presentation: Presentation) async {
@@ -185,9 +193,11 @@ actor Notifier {
     }
 
     private func deliver(_ plan: PlannedNotification, account: UserID, eventIDs: [String], sink: any NotificationSink) async {
-        let request = NotificationRequest(
-            replacesID: plan.replacesID, summary: plan.summary, body: plan.body,
-            hints: [("category", .string("im.received")), ("desktop-entry", .string("herald")), ("urgency", .byte(1))])
+        // A mention is urgent (critical); the push rules' sound plays where the server can.
+        var hints: [(String, BusValue)] = [("category", .string("im.received")), ("desktop-entry", .string("herald")),
+                                           ("urgency", .byte(plan.highlight ? 2 : 1))]
+        if plan.sound != nil, sound == true { hints.append(("sound-name", .string("message-new-instant"))) }
+        let request = NotificationRequest(replacesID: plan.replacesID, summary: plan.summary, body: plan.body, hints: hints)
         do {
             let id = try await sink.notify(request)
             try store.markShown(account, roomID: plan.roomID, notificationID: id, count: plan.count, eventIDs: eventIDs)

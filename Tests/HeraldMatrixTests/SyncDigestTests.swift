@@ -107,3 +107,44 @@ struct ReadElsewhereTests {
         #expect(try read(room(unread: 1, receiptFrom: "@alice:x")).isEmpty)
     }
 }
+
+struct SyncDigestPushRuleTests {
+    let me = UserID("@alice:x")!
+
+    func sync(_ events: [JSONValue], accountData: [JSONValue] = []) -> JSONValue {
+        ["next_batch": "s", "account_data": ["events": .array(accountData)],
+         "rooms": ["join": ["!r:x": ["summary": ["m.joined_member_count": 3], "timeline": ["events": .array(events)]]]]]
+    }
+
+    let mention: JSONValue = ["type": "m.room.message", "event_id": "$m", "sender": "@bob:x",
+                              "content": ["msgtype": "m.text", "body": "look", "m.mentions": ["user_ids": ["@alice:x"]]]]
+
+    @Test func aMentionIsAHighlight() throws {
+        let d = try SyncDigest.read(sync([mention]), me: me, known: [:], displayName: { _, _ in nil }, notify: true)
+        #expect(d.messages.first?.highlight == true)
+    }
+
+    let plain: JSONValue = ["type": "m.room.message", "event_id": "$p", "sender": "@bob:x",
+                            "content": ["msgtype": "m.text", "body": "hello"]]
+
+    /// A room rule with no actions mutes ordinary messages; mentions are override rules and still come through.
+    @Test func aRoomMutedByAPushRuleNotifiesNothingAndNewRulesTakeOverAtOnce() throws {
+        let muted: JSONValue = ["global": ["override": [], "content": [], "sender": [], "underride": [],
+                                           "room": [["rule_id": "!r:x", "default": false, "enabled": true, "actions": []]]]]
+        let rules = PushRuleSet(accountData: muted, userID: me)
+        let d = try SyncDigest.read(sync([plain, mention]), me: me, known: [:], displayName: { _, _ in nil }, notify: true, rules: rules)
+        #expect(d.messages.map(\.eventID) == ["$m"])
+        let fresh = try SyncDigest.read(sync([plain], accountData: [["type": "m.push_rules", "content": muted]]),
+                                        me: me, known: [:], displayName: { _, _ in nil }, notify: true)
+        #expect(fresh.messages.isEmpty)
+        #expect(fresh.pushRules != nil)
+    }
+
+    @Test func anEncryptedMessageNeverClaimsAMention() throws {
+        let enc: JSONValue = ["type": "m.room.encrypted", "event_id": "$e", "sender": "@bob:x",
+                              "content": ["algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "xx"]]
+        let d = try SyncDigest.read(sync([enc]), me: me, known: [:], displayName: { _, _ in nil }, notify: true)
+        #expect(d.messages.first?.content == .encrypted)
+        #expect(d.messages.first?.highlight == false)
+    }
+}
