@@ -6,6 +6,8 @@ public struct NotificationTexts: Sendable {
     public var discreet: @Sendable (String, Int) -> String
     public var signedOut: @Sendable (String, String) -> String
     public var newMessagesTitle: String
+    /// A catch-up summary: total messages, number of conversations.
+    public var summary: @Sendable (Int, Int) -> String
     public var image, file, audio, video, location, sticker, encrypted: String
 
     public func describe(_ content: IncomingMessage.Content, sender: String) -> String {
@@ -28,6 +30,7 @@ public struct NotificationTexts: Sendable {
         discreet: { $1 <= 1 ? "New message for \($0)" : "\($1) new messages for \($0)" },
         signedOut: { "You were signed out of \($0): \($1). Sign in again with heraldctl account add." },
         newMessagesTitle: "New messages",
+        summary: { "\($0) new messages in \($1) conversations" },
         image: "Sent an image", file: "Sent a file", audio: "Sent an audio message", video: "Sent a video",
         location: "Shared a location", sticker: "Sent a sticker", encrypted: "Encrypted message")
 }
@@ -39,6 +42,7 @@ extension NotificationTexts {
         discreet: { $1 <= 1 ? "Nouveau message pour \($0)" : "\($1) nouveaux messages pour \($0)" },
         signedOut: { "Vous avez été déconnecté de \($0) : \($1). Reconnectez-vous avec heraldctl account add." },
         newMessagesTitle: "Nouveaux messages",
+        summary: { "\($0) nouveaux messages dans \($1) conversations" },
         image: "A envoyé une image", file: "A envoyé un fichier", audio: "A envoyé un message audio", video: "A envoyé une vidéo",
         location: "A partagé une position", sticker: "A envoyé un autocollant", encrypted: "Message chiffré")
 

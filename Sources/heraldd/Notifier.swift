@@ -67,6 +67,14 @@ actor Notifier {
         let rooms = (try? store.rooms(of: account)) ?? [:]
         let plans = NotificationPlanner.plan(messages: messages, states: states, rooms: rooms,
                                              unreadHints: unreadHints, markup: await supportsMarkup(), texts: texts)
+        if plans.count > Self.roomsBeforeSummary {
+            // A catch-up after sleep or a restart: one summary instead of a storm of popups.
+            let added = Dictionary(uniqueKeysWithValues: plans.map { ($0.roomID, $0.count - (states[$0.roomID]?.count ?? 0)) })
+            await showAccountNotification(account, adding: added, eventIDs: messages.map(\.eventID), sink: sink) { total in
+                self.texts.summary(total, plans.count)
+            }
+            return
+        }
         for plan in plans {
             await deliver(plan, account: account, eventIDs: byRoom[plan.roomID] ?? [], sink: sink)
         }
@@ -169,12 +177,37 @@ actor Notifier {
 
     // MARK: delivery
 
+    private var lastNotify: [UserID: ContinuousClock.Instant] = [:]
+
+    /// At most one Notify a second per account: in a burst the sync loop waits here, and what
+    /// arrives meanwhile comes in its next answer and is folded into the same notifications.
+    private func pace(_ account: UserID) async {
+        let now = ContinuousClock.now
+        if let last = lastNotify[account], now < last.advanced(by: .seconds(1)) {
+            try? await Task.sleep(until: last.advanced(by: .seconds(1)), clock: .continuous)
+        }
+        lastNotify[account] = .now
+    }
+
+    /// Beyond this many rooms in one batch, the account shows one summary notification.
+    static let roomsBeforeSummary = 5
+
     private func showDiscreet(_ account: UserID, label: String, adding: [String: Int], eventIDs: [String], sink: any NotificationSink) async {
+        await showAccountNotification(account, adding: adding, eventIDs: eventIDs, sink: sink) { total in
+            self.texts.discreet(label, total)
+        }
+    }
+
+    /// The account's one notification standing for all its rooms: the discreet form while
+    /// locked, or a catch-up summary. Room counts keep adding up beneath it.
+    private func showAccountNotification(_ account: UserID, adding: [String: Int], eventIDs: [String], sink: any NotificationSink,
+                                         body: (Int) -> String) async {
         do {
             let total = try store.addRoomCounts(account, adding)
             let replaces = (try store.account(account))?.discreetNotificationID ?? 0
+            await pace(account)
             let id = try await sink.notify(NotificationRequest(
-                replacesID: replaces, summary: "Herald", body: texts.discreet(label, total),
+                replacesID: replaces, summary: "Herald", body: body(total),
                 hints: [("category", .string("im.received")), ("desktop-entry", .string("herald")), ("urgency", .byte(1))]))
             try store.setDiscreetNotification(id, for: account)
             try store.markHandled(account, eventIDs: eventIDs)
@@ -198,6 +231,7 @@ actor Notifier {
                                            ("urgency", .byte(plan.highlight ? 2 : 1))]
         if plan.sound != nil, sound == true { hints.append(("sound-name", .string("message-new-instant"))) }
         let request = NotificationRequest(replacesID: plan.replacesID, summary: plan.summary, body: plan.body, hints: hints)
+        await pace(account)
         do {
             let id = try await sink.notify(request)
             try store.markShown(account, roomID: plan.roomID, notificationID: id, count: plan.count, eventIDs: eventIDs)
