@@ -1,0 +1,79 @@
+"""Catch-up without a storm (issue 5): a backlog over many rooms becomes a single summary, a
+mention is urgent, a muted room stays quiet, and a room read elsewhere is withdrawn."""
+import time
+import urllib.parse
+
+
+def _room_with(synapse, users, name):
+    room = synapse.create_room(users.bob.token, name=name, invite=[users.alice.user_id])
+    synapse.join(users.alice.token, room)
+    return room
+
+
+def test_backlog_over_ten_rooms_is_one_summary_with_the_right_count(herald, synapse, users, recorder, figure):
+    rooms = [_room_with(synapse, users, f"Room {i}") for i in range(10)]
+    herald.sign_in(synapse.url, users.alice)
+    # Accounts start locked after a restart; with previews always on, the summary is the full one.
+    herald.ctl_json("preview", "always", users.alice.user_id)
+    assert herald.terminate() == 0
+    before = len(recorder.notifies())
+    for i in range(300):
+        synapse.send_text(users.bob.token, rooms[i % 10], f"backlog {i}")
+    started = time.time()
+    herald.start()
+    summary = recorder.wait_for_notify(lambda r: "300 new messages in 10 conversations" in r["body"], timeout=30)
+    time.sleep(2.5)  # anything late would show here
+    after = recorder.notifies()[before:]
+    figure(f"backlog of 300 messages in 10 rooms: summarised {summary['t'] - started:.2f} s after start, "
+           f"{len(after)} Notify call(s)")
+    assert len(after) <= 11, [r["body"] for r in after]
+    assert "Dr Bob Durand" not in summary["summary"] + summary["body"]
+
+
+def test_a_mention_is_urgent_and_a_muted_room_is_quiet(herald, synapse, users, recorder):
+    loud = _room_with(synapse, users, "Front desk")
+    muted = _room_with(synapse, users, "Chatter")
+    synapse.api("PUT", f"/_matrix/client/v3/pushrules/global/room/{urllib.parse.quote(muted)}",
+                token=users.alice.token, body={"actions": []})
+    herald.sign_in(synapse.url, users.alice)
+    synapse.send_text(users.bob.token, muted, "nobody needs to see this")
+    synapse.api("PUT", f"/_matrix/client/v3/rooms/{urllib.parse.quote(loud)}/send/m.room.message/mention1",
+                token=users.bob.token,
+                body={"msgtype": "m.text", "body": "Alice, the lab results are in",
+                      "m.mentions": {"user_ids": [users.alice.user_id]}})
+    urgent = recorder.wait_for_text("lab results", timeout=10)
+    assert urgent["hints"]["urgency"] == 2
+    time.sleep(1.5)
+    assert not any("nobody needs" in r["body"] for r in recorder.notifies())
+
+
+def test_reading_elsewhere_withdraws_the_notification_within_two_seconds(herald, synapse, users, dm, recorder, figure):
+    herald.sign_in(synapse.url, users.alice)
+    event = synapse.send_text(users.bob.token, dm, "please read me on your phone")
+    shown = recorder.wait_for_text("read me on your phone", timeout=10)
+    sent = time.time()
+    synapse.api("POST", f"/_matrix/client/v3/rooms/{urllib.parse.quote(dm)}/receipt/m.read/{urllib.parse.quote(event)}",
+                token=users.alice.token, body={})
+    deadline = sent + 2.0
+    while time.time() < deadline:
+        closes = [r for r in recorder.records() if r["method"] == "CloseNotification" and r["id"] == shown["id"]]
+        if closes:
+            figure(f"read elsewhere → CloseNotification: {(closes[0]['t'] - sent) * 1000:.0f} ms")
+            return
+        time.sleep(0.05)
+    raise AssertionError("the notification was not withdrawn within 2 s of the read receipt")
+
+
+def test_french_texts_under_a_french_locale(bin_dir, bus, recorder, tmp_path, synapse, users, dm):
+    import herald_env as he
+    h = he.Herald(bin_dir, tmp_path / "herald-fr", bus.address, extra_env={"LANG": "fr_FR.UTF-8", "LC_ALL": "", "LANGUAGE": "", "LC_MESSAGES": ""})
+    try:
+        h.start()
+        h.sign_in(synapse.url, users.alice)
+        synapse.send_text(users.bob.token, dm, "premier")
+        recorder.wait_for_text("premier", timeout=10)
+        synapse.send_text(users.bob.token, dm, "second")
+        second = recorder.wait_for_text("second", timeout=10)
+        assert "2 nouveaux messages" in second["body"]
+    finally:
+        h.stop()
