@@ -109,16 +109,16 @@ struct Doctor {
 
     func secretService(_ bus: BusProbe, daemon: StatusReply?) -> DoctorCheck {
         let name = "secret service"
-        let kept = daemon.map { " heraldd keeps its token key in: \($0.secrets)." } ?? ""
+        let kept = daemon.map { "; heraldd keeps its token key in: \($0.secrets)" } ?? ""
         do {
             let (running, activatable) = try bus.nameIsAvailable("org.freedesktop.secrets")
             if running || activatable {
-                return .ok(name, (running ? "running" : "started on demand") + "." + kept)
+                return .ok(name, (running ? "running" : "started on demand") + kept)
             }
-            return .warning(name, "no Secret Service on the session bus: the token key is kept in a 0600 file." + kept,
+            return .warning(name, "none on the session bus, so the token key is kept in a 0600 file" + kept,
                             fix: "install a keyring that offers the Secret Service (GNOME Keyring, KeePassXC, KWallet) and restart heraldd")
         } catch {
-            return .warning(name, "cannot ask the bus: \(error)." + kept, fix: nil)
+            return .warning(name, "cannot ask the bus: \(error)" + kept, fix: "see the session bus check")
         }
     }
 
