@@ -94,6 +94,29 @@ public final class ControlClient {
         _ = try call("org.herald.Control.SetPreview", parameters, as: EmptyParameters.self)
     }
 
+    /// Browser sign-in, step 1: what the homeserver offers.
+    public func beginSignIn(homeserver: String) throws -> BeginSignInReply {
+        try call("org.herald.Control.BeginSignIn", BeginSignInParameters(homeserver: homeserver), as: BeginSignInReply.self)
+    }
+
+    /// Step 2: the address to open in the browser.
+    public func startSso(session: String, idp: String?) throws -> String {
+        try call("org.herald.Control.StartSso", StartSsoParameters(session: session, idp: idp), as: StartSsoReply.self).url
+    }
+
+    /// Step 3: waits for the browser to come back; returns the user ID. Set `timeout` above
+    /// `timeoutSeconds`.
+    public func finishSso(session: String, timeoutSeconds: Int) throws -> String {
+        try call("org.herald.Control.FinishSso", FinishSsoParameters(session: session, timeoutSeconds: timeoutSeconds),
+                 as: FinishSsoReply.self).user
+    }
+
+    /// Step 4: the PIN; the account is added and starts unlocked.
+    public func completeSignIn(session: String, pin: String) throws -> AccountInfo {
+        try call("org.herald.Control.CompleteSignIn", CompleteSignInParameters(session: session, pin: pin),
+                 as: AccountReply.self).account
+    }
+
     // MARK: org.varlink.service
 
     public func info() throws -> VarlinkServiceInfo {

@@ -125,6 +125,13 @@ final class ControlConnection: @unchecked Sendable {
             return
         }
         if count == 0 {
+            // A full hang-up (not a half-close after the last call): nobody will read the
+            // replies, so cancel the calls in flight (e.g. a sign-in waiting for the browser).
+            var probe = pollfd(fd: fd, events: 0, revents: 0)
+            if pendingCalls > 0, poll(&probe, 1, 0) > 0, probe.revents & Int16(POLLHUP) != 0 {
+                close(reason: "client hung up")
+                return
+            }
             peerFinishedSending = true
             if decoder.hasPartialMessage { logger.debug("control client left an unfinished message") }
             isReadCancelled = true

@@ -97,6 +97,23 @@ struct ControlDispatcher: Sendable {
             }
             try await handler.setPreview(parameters.account, preview: parameters.preview)
             return VarlinkReply()
+        case "BeginSignIn":
+            let homeserver = try call.decodeParameters(as: BeginSignInParameters.self, allowed: ["homeserver"]).homeserver
+            return try VarlinkReply(encoding: try await handler.beginSignIn(homeserver: homeserver))
+        case "StartSso":
+            let parameters = try call.decodeParameters(as: StartSsoParameters.self, allowed: ["session", "idp"])
+            let url = try await handler.startSso(session: parameters.session, idp: parameters.idp)
+            return try VarlinkReply(encoding: StartSsoReply(url: url))
+        case "FinishSso":
+            let parameters = try call.decodeParameters(as: FinishSsoParameters.self, allowed: ["session", "timeoutSeconds"])
+            let timeout = parameters.timeoutSeconds ?? 300
+            guard (1...3600).contains(timeout) else { throw ControlError.invalidParameter(parameter: "timeoutSeconds") }
+            let user = try await handler.finishSso(session: parameters.session, timeoutSeconds: timeout)
+            return try VarlinkReply(encoding: FinishSsoReply(user: user))
+        case "CompleteSignIn":
+            let parameters = try call.decodeParameters(as: CompleteSignInParameters.self, allowed: ["session", "pin"])
+            let account = try await handler.completeSignIn(session: parameters.session, pin: parameters.pin)
+            return try VarlinkReply(encoding: AccountReply(account: account))
         default:
             throw ControlError.methodNotFound(method: call.method)
         }

@@ -15,6 +15,12 @@ public enum ControlError: Error, Sendable, Hashable {
     case pinRejected(reason: String)
     /// The account was signed out (remotely, or after too many wrong PINs) and needs a new sign-in.
     case accountSignedOut(account: String, reason: String)
+    /// Browser sign-in: nobody came back through the browser in time.
+    case signInTimedOut(seconds: Int)
+    /// Browser sign-in: no such sign-in session (never begun, finished, or older than 10 minutes).
+    case sessionNotFound
+    /// Browser sign-in: the homeserver offers no SSO; `offered` lists the login flows it does offer.
+    case ssoNotOffered(offered: [String])
     /// `org.varlink.service.InvalidParameter`: a parameter is missing, of the wrong type or unknown.
     case invalidParameter(parameter: String)
     /// `org.varlink.service.MethodNotFound`.
@@ -39,6 +45,9 @@ public enum ControlError: Error, Sendable, Hashable {
         case .pinLockedOut: "org.herald.Control.PinLockedOut"
         case .pinRejected: "org.herald.Control.PinRejected"
         case .accountSignedOut: "org.herald.Control.AccountSignedOut"
+        case .signInTimedOut: "org.herald.Control.SignInTimedOut"
+        case .sessionNotFound: "org.herald.Control.SessionNotFound"
+        case .ssoNotOffered: "org.herald.Control.SsoNotOffered"
         case .invalidParameter: "org.varlink.service.InvalidParameter"
         case .methodNotFound: "org.varlink.service.MethodNotFound"
         case .interfaceNotFound: "org.varlink.service.InterfaceNotFound"
@@ -66,6 +75,12 @@ public enum ControlError: Error, Sendable, Hashable {
             ["reason": .string(reason)]
         case .accountSignedOut(let account, let reason):
             ["account": .string(account), "reason": .string(reason)]
+        case .signInTimedOut(let seconds):
+            ["seconds": .int(seconds)]
+        case .sessionNotFound:
+            [:]
+        case .ssoNotOffered(let offered):
+            ["offered": .array(offered.map(JSONValue.string))]
         case .invalidParameter(let parameter):
             ["parameter": .string(parameter)]
         case .methodNotFound(let method):
@@ -118,6 +133,14 @@ public enum ControlError: Error, Sendable, Hashable {
             case "org.herald.Control.AccountSignedOut":
                 string("account").map { .accountSignedOut(account: $0, reason: string("reason") ?? "") }
             case "org.herald.Control.InternalError": .internal(message: string("message") ?? "")
+            case "org.herald.Control.SignInTimedOut": int("seconds").map { .signInTimedOut(seconds: $0) }
+            case "org.herald.Control.SessionNotFound": .sessionNotFound
+            case "org.herald.Control.SsoNotOffered":
+                { () -> ControlError in
+                    var offered: [String] = []
+                    if case .array(let values)? = parameters["offered"] { offered = values.compactMap(\.stringValue) }
+                    return .ssoNotOffered(offered: offered)
+                }()
             case "org.varlink.service.InvalidParameter": string("parameter").map { .invalidParameter(parameter: $0) }
             case "org.varlink.service.MethodNotFound": string("method").map { .methodNotFound(method: $0) }
             case "org.varlink.service.InterfaceNotFound": string("interface").map { .interfaceNotFound(interface: $0) }
@@ -151,6 +174,14 @@ public enum ControlError: Error, Sendable, Hashable {
             reason
         case .accountSignedOut(let account, let reason):
             "\(account) is signed out (\(reason)); sign in again with heraldctl account add"
+        case .signInTimedOut(let seconds):
+            "nobody signed in through the browser within \(Self.duration(seconds)); the sign-in was cancelled"
+        case .sessionNotFound:
+            "this sign-in is over (finished, or begun more than 10 minutes ago); start again with heraldctl account add"
+        case .ssoNotOffered(let offered):
+            offered.isEmpty
+                ? "the homeserver offers no sign-in through the browser (it lists no login flow)"
+                : "the homeserver offers no sign-in through the browser; it offers: \(offered.joined(separator: ", "))"
         case .invalidParameter(let parameter):
             "missing or invalid parameter: \(parameter)"
         case .methodNotFound(let method):

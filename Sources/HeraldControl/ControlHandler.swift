@@ -21,4 +21,26 @@ public protocol ControlHandler: Sendable {
     func logout(_ account: String?) async throws -> LogoutReply
     /// `always`, `unlocked` or `never`.
     func setPreview(_ account: String, preview: String) async throws
+    /// Browser sign-in (SSO), in four steps; see `org.herald.Control.BeginSignIn`.
+    func beginSignIn(homeserver: String) async throws -> BeginSignInReply
+    /// Returns the address to open in the browser. The URL's state must never be logged.
+    func startSso(session: String, idp: String?) async throws -> String
+    /// Waits for the browser; cancellation (the client left) must close the listener.
+    func finishSso(session: String, timeoutSeconds: Int) async throws -> String
+    func completeSignIn(session: String, pin: String) async throws -> AccountInfo
+}
+
+extension ControlHandler {
+    public func beginSignIn(homeserver: String) async throws -> BeginSignInReply {
+        throw ControlError.methodNotFound(method: "org.herald.Control.BeginSignIn")
+    }
+    public func startSso(session: String, idp: String?) async throws -> String {
+        throw ControlError.methodNotFound(method: "org.herald.Control.StartSso")
+    }
+    public func finishSso(session: String, timeoutSeconds: Int) async throws -> String {
+        throw ControlError.methodNotFound(method: "org.herald.Control.FinishSso")
+    }
+    public func completeSignIn(session: String, pin: String) async throws -> AccountInfo {
+        throw ControlError.methodNotFound(method: "org.herald.Control.CompleteSignIn")
+    }
 }

@@ -200,3 +200,77 @@ public struct LogoutReply: Codable, Sendable, Hashable {
         self.serverLogoutPending = serverLogoutPending
     }
 }
+
+// MARK: browser sign-in (BeginSignIn, StartSso, FinishSso, CompleteSignIn)
+
+/// An identity provider the homeserver offers for SSO (`org.herald.Control.IdentityProvider`).
+public struct IdentityProvider: Codable, Sendable, Hashable {
+    public var id: String
+    /// What to show the user, e.g. "Pro Santé Connect".
+    public var name: String
+
+    public init(id: String, name: String) {
+        self.id = id
+        self.name = name
+    }
+}
+
+/// The reply of `BeginSignIn`: what the homeserver offers.
+public struct BeginSignInReply: Codable, Sendable, Hashable {
+    /// Names this sign-in in the calls that follow; forgotten after 10 minutes.
+    public var session: String
+    /// The homeserver's base URL, as discovered.
+    public var homeserver: String
+    public var password: Bool
+    public var sso: Bool
+    public var providers: [IdentityProvider]
+    /// Every login flow type the server lists (`m.login.password`, `m.login.sso`, …).
+    public var flows: [String]
+
+    public init(session: String, homeserver: String, password: Bool, sso: Bool, providers: [IdentityProvider], flows: [String]) {
+        self.session = session
+        self.homeserver = homeserver
+        self.password = password
+        self.sso = sso
+        self.providers = providers
+        self.flows = flows
+    }
+}
+
+struct BeginSignInParameters: Codable, Sendable {
+    var homeserver: String
+}
+
+struct StartSsoParameters: Codable, Sendable {
+    var session: String
+    var idp: String?
+}
+
+struct StartSsoReply: Codable, Sendable {
+    var url: String
+}
+
+extension StartSsoReply: CustomStringConvertible, CustomDebugStringConvertible {
+    // The URL carries the state: keep it out of logs.
+    var description: String { "StartSsoReply(url: <redacted>)" }
+    var debugDescription: String { description }
+}
+
+struct FinishSsoParameters: Codable, Sendable {
+    var session: String
+    var timeoutSeconds: Int?
+}
+
+struct FinishSsoReply: Codable, Sendable {
+    var user: String
+}
+
+struct CompleteSignInParameters: Codable, Sendable {
+    var session: String
+    var pin: String
+}
+
+extension CompleteSignInParameters: CustomStringConvertible, CustomDebugStringConvertible {
+    var description: String { "CompleteSignInParameters(session: <redacted>, pin: <redacted>)" }
+    var debugDescription: String { description }
+}

@@ -74,6 +74,39 @@ method Logout(account: ?string) -> (signedOut: []string, serverLogoutPending: []
 # When the account's notifications show the sender, room and text: always, unlocked or never.
 method SetPreview(account: string, preview: string) -> ()
 
+# An identity provider offered for sign-in through the browser (SSO).
+type IdentityProvider (
+  id: string,
+  # Its name as the homeserver gives it, to show the user
+  name: string
+)
+
+# Browser sign-in, step 1: discovers the homeserver and reads the login flows it offers.
+# session names this sign-in in the next calls; it is forgotten after 10 minutes.
+# flows lists every login flow type the server offers (m.login.password, m.login.sso, ...).
+method BeginSignIn(homeserver: string) -> (
+  session: string,
+  homeserver: string,
+  password: bool,
+  sso: bool,
+  providers: []IdentityProvider,
+  flows: []string
+)
+
+# Step 2: listens once on 127.0.0.1 and returns the address to open in the browser, which
+# comes back to that listener. idp chooses an identity provider. SsoNotOffered when the
+# server offers no SSO.
+method StartSso(session: string, idp: ?string) -> (url: string)
+
+# Step 3: waits (timeoutSeconds, 300 when absent) for the browser to come back, then signs in
+# with the login token; returns the user ID. SignInTimedOut when nobody came back in time.
+# Closing the connection cancels the wait and the listener.
+method FinishSso(session: string, timeoutSeconds: ?int) -> (user: string)
+
+# Step 4: gives the signed-in account its PIN and starts it (as AddAccount). PinRejected
+# leaves the session open for another PIN.
+method CompleteSignIn(session: string, pin: string) -> (account: Account)
+
 error AccountNotFound (account: string)
 error AccountAmbiguous (account: string, matches: []string)
 error AccountExists (account: string)
@@ -88,6 +121,12 @@ error PinLockedOut (account: string, seconds: int)
 error PinRejected (reason: string)
 # The account was signed out (elsewhere, or after too many wrong PINs) and needs a new sign-in
 error AccountSignedOut (account: string, reason: string)
+# Nobody came back through the browser within the given time; the listener is closed
+error SignInTimedOut (seconds: int)
+# No such sign-in session: never begun, finished, or begun more than 10 minutes ago
+error SessionNotFound ()
+# The homeserver offers no sign-in through the browser; offered lists its login flows
+error SsoNotOffered (offered: []string)
 # The daemon failed for a reason of its own; message says what happened
 error InternalError (message: string)
 """

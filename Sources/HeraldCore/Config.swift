@@ -8,6 +8,9 @@ public struct Config: Sendable, Equatable {
     public var idleLockMinutes = 15
     /// Language of notification texts: "auto" (from the locale), "en" or "fr".
     public var language = "auto"
+    /// What a notification's "Open" starts through xdg-open: `{room}` is the percent-encoded room
+    /// ID, `{room_raw}` the ID without its "!". The default hands a matrix: URI to the desktop's chat client.
+    public var openURL = "matrix:roomid/{room_raw}"
     /// Refuse to keep the token key in a file when no Secret Service runs.
     public var requireSecretService = false
 
@@ -68,6 +71,11 @@ public struct Config: Sendable, Equatable {
                     throw ParseError.value(line: n, key: full, message: "expected \"auto\", \"en\" or \"fr\"")
                 }
                 config.language = l
+            case "notifications.open_url":
+                guard case .string(let u) = value, u.hasPrefix("matrix:") || u.hasPrefix("https://"), u.utf8.count <= 512 else {
+                    throw ParseError.value(line: n, key: full, message: "expected a matrix: or https:// template, e.g. \"https://app.element.io/#/room/{room}\"")
+                }
+                config.openURL = u
             case "secrets.require_secret_service":
                 guard case .bool(let b) = value else { throw ParseError.value(line: n, key: full, message: "expected true or false") }
                 config.requireSecretService = b

@@ -8,6 +8,8 @@ public struct NotificationTexts: Sendable {
     public var newMessagesTitle: String
     /// A catch-up summary: total messages, number of conversations.
     public var summary: @Sendable (Int, Int) -> String
+    /// Action labels.
+    public var open = "Open", markRead = "Mark as read", muteHour = "Mute for 1 hour"
     public var image, file, audio, video, location, sticker, encrypted: String
 
     public func describe(_ content: IncomingMessage.Content, sender: String) -> String {
@@ -43,6 +45,7 @@ extension NotificationTexts {
         signedOut: { "Vous avez été déconnecté de \($0) : \($1). Reconnectez-vous avec heraldctl account add." },
         newMessagesTitle: "Nouveaux messages",
         summary: { "\($0) nouveaux messages dans \($1) conversations" },
+        open: "Ouvrir", markRead: "Marquer comme lu", muteHour: "Silence pendant 1 heure",
         image: "A envoyé une image", file: "A envoyé un fichier", audio: "A envoyé un message audio", video: "A envoyé une vidéo",
         location: "A partagé une position", sticker: "A envoyé un autocollant", encrypted: "Message chiffré")
 

@@ -29,6 +29,8 @@ public enum NotificationSignal: Sendable, Equatable {
     case closed(id: UInt32, reason: UInt32)
     case actionInvoked(id: UInt32, action: String)
     case activationToken(id: UInt32, token: String)
+    /// The owner of org.freedesktop.Notifications changed: a server started, stopped or was replaced.
+    case serverChanged(present: Bool)
 }
 
 /// What the daemon needs from a notification server; the seam that lets the delivery logic be
@@ -95,6 +97,10 @@ public struct DesktopNotifications: NotificationSink {
         }
         try await bus.onSignal(path: Self.path, interface: Self.name, member: "ActivationToken") { r in
             if let id = try? r.uint32(), let token = try? r.string() { cont.yield(.activationToken(id: id, token: token)) }
+        }
+        try await bus.onSignal(path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus", member: "NameOwnerChanged") { r in
+            guard let name = try? r.string(), name == Self.name, (try? r.string()) != nil, let new = try? r.string() else { return }
+            cont.yield(.serverChanged(present: !new.isEmpty))
         }
         return stream
     }

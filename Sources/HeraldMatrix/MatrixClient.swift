@@ -94,6 +94,31 @@ public struct MatrixClient: Sendable {
                              expiresInMilliseconds: v["expires_in_ms"]?.int)
     }
 
+    /// The login flows the server offers (`GET /login`, MATRIX.md §2a).
+    public func loginFlows() async throws -> LoginFlows {
+        LoginFlows(json: try await request(.get, "/_matrix/client/v3/login", authenticated: false, timeoutMilliseconds: 15_000))
+    }
+
+    /// Trades a login token from the SSO redirect for a session (`m.login.token`).
+    public func loginWithToken(_ token: String, deviceName: String) async throws -> LoginResponse {
+        let body: JSONValue = [
+            "type": "m.login.token",
+            "token": .string(token),
+            "initial_device_display_name": .string(deviceName),
+            "refresh_token": true,
+        ]
+        let v = try await request(.post, "/_matrix/client/v3/login", body: body, authenticated: false, timeoutMilliseconds: 30_000)
+        return try Self.loginResponse(v)
+    }
+
+    static func loginResponse(_ v: JSONValue) throws -> LoginResponse {
+        guard let uid = v["user_id"]?.string, let token = v["access_token"]?.string, let device = v["device_id"]?.string else {
+            throw MatrixError.badResponse("login answer without user_id, access_token or device_id")
+        }
+        return LoginResponse(userID: uid, accessToken: token, deviceID: device, refreshToken: v["refresh_token"]?.string,
+                             expiresInMilliseconds: v["expires_in_ms"]?.int)
+    }
+
     /// Trades the refresh token for a new pair (MATRIX.md §3). Any 401 or 403 means the session is over.
     public func refresh(refreshToken: String) async throws -> RefreshResponse {
         let v = try await request(.post, "/_matrix/client/v3/refresh", body: ["refresh_token": .string(refreshToken)],
@@ -122,6 +147,12 @@ public struct MatrixClient: Sendable {
     /// The user's push rules, `{"global": {...}}` — the same shape as the `m.push_rules` account data.
     public func pushRules() async throws -> JSONValue {
         try await request(.get, "/_matrix/client/v3/pushrules/", timeoutMilliseconds: 15_000)
+    }
+
+    /// "Read up to here" for the user's other devices (MATRIX.md §9); the body must be `{}`.
+    public func sendReadReceipt(roomID: String, eventID: String) async throws {
+        _ = try await request(.post, "/_matrix/client/v3/rooms/\(Self.escape(roomID))/receipt/m.read/\(Self.escape(eventID))",
+                              body: [:], timeoutMilliseconds: 15_000)
     }
 
     public func logout() async throws {

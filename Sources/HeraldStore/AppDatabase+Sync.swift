@@ -73,13 +73,14 @@ extension AppDatabase {
     }
 
     /// Records that a room's notification is on screen with this id, standing for these events.
-    public func markShown(_ id: UserID, roomID: String, notificationID: UInt32, count: Int, eventIDs: [String]) throws {
+    public func markShown(_ id: UserID, roomID: String, notificationID: UInt32, count: Int, eventIDs: [String],
+                          lastEventID: String? = nil) throws {
         try writer.write { db in
             try db.execute(sql: """
-                INSERT INTO room (userID, roomID, notificationID, notificationCount) VALUES (?, ?, ?, ?)
+                INSERT INTO room (userID, roomID, notificationID, notificationCount, lastEventID) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(userID, roomID) DO UPDATE SET notificationID = excluded.notificationID,
-                    notificationCount = excluded.notificationCount
-                """, arguments: [id.rawValue, roomID, Int64(notificationID), count])
+                    notificationCount = excluded.notificationCount, lastEventID = COALESCE(excluded.lastEventID, lastEventID)
+                """, arguments: [id.rawValue, roomID, Int64(notificationID), count, lastEventID])
             for e in eventIDs {
                 try db.execute(sql: "UPDATE ledger SET shown = 1 WHERE userID = ? AND eventID = ?", arguments: [id.rawValue, e])
             }
@@ -177,5 +178,45 @@ extension AppDatabase {
     static func decode<T: Decodable>(_ text: String?) -> T? {
         guard let text else { return nil }
         return try? JSONDecoder().decode(T.self, from: Data(text.utf8))
+    }
+}
+
+/// The room a notification on screen stands for.
+public struct NotifiedRoom: Sendable, Equatable {
+    public var userID: UserID
+    public var roomID: String
+    public var lastEventID: String?
+}
+
+extension AppDatabase {
+    public func room(showing notificationID: UInt32) throws -> NotifiedRoom? {
+        guard notificationID != 0 else { return nil }
+        return try writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT userID, roomID, lastEventID FROM room WHERE notificationID = ?",
+                                             arguments: [Int64(notificationID)]),
+                  let id = UserID(row["userID"]) else { return nil }
+            return NotifiedRoom(userID: id, roomID: row["roomID"], lastEventID: row["lastEventID"])
+        }
+    }
+
+    /// The notification server went away: nothing Herald showed is on screen any more.
+    public func forgetAllNotifications() throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE room SET notificationID = 0, notificationCount = 0")
+            try db.execute(sql: "UPDATE account SET discreetNotificationID = 0")
+        }
+    }
+
+    public func mute(_ id: UserID, roomID: String, until: Double) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE room SET mutedUntil = ? WHERE userID = ? AND roomID = ?", arguments: [until, id.rawValue, roomID])
+        }
+    }
+
+    /// Rooms muted from a notification's action, still muted at `now`.
+    public func mutedRooms(_ id: UserID, now: Double) throws -> Set<String> {
+        try writer.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT roomID FROM room WHERE userID = ? AND mutedUntil > ?", arguments: [id.rawValue, now]))
+        }
     }
 }

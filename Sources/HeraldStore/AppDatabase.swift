@@ -75,6 +75,10 @@ public struct AppDatabase: Sendable {
                 t.column("roomVersion", .text).notNull().defaults(to: "1")
                 t.column("notificationID", .integer).notNull().defaults(to: 0)
                 t.column("notificationCount", .integer).notNull().defaults(to: 0)
+                // The latest event the room's notification shows, for "Mark as read".
+                t.column("lastEventID", .text)
+                // Muted from a notification's action until this time (seconds since 1970).
+                t.column("mutedUntil", .double)
                 t.primaryKey(["userID", "roomID"])
             }
             try db.create(table: "member") { t in

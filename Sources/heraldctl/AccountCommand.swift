@@ -49,9 +49,17 @@ struct AccountCommand: ParsableCommand {
 
     struct Add: ControlCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Sign in to a Matrix account with a password and choose its PIN.",
+            abstract: "Sign in to a Matrix account (in the browser, or with a password) and choose its PIN.",
             discussion: """
-                heraldd signs in to HOMESERVER as NAME and keeps the session; the password is used
+                Without --user, heraldd reads how HOMESERVER lets people sign in. With sign-in through
+                the browser (SSO), the browser opens (xdg-open; with --no-browser or without a
+                graphical session the address is printed instead), you sign in there, and the browser
+                comes back to heraldd on 127.0.0.1; then you choose the PIN. --idp ID picks an
+                identity provider; with several and a terminal, a numbered list is shown. --timeout
+                SECONDS (default 300) bounds the wait; Ctrl-C cancels it. --sso refuses to fall back
+                to a password. A server with passwords only: the user name and password are asked.
+
+                With --user, heraldd signs in to HOMESERVER as NAME and keeps the session; the password is used
                 once and never stored. The account gets its own 4-digit PIN, which unlocks it
                 again after `heraldctl lock` (or a restart of heraldd); it starts unlocked.
 
@@ -65,6 +73,8 @@ struct AccountCommand: ParsableCommand {
                 status 2) and nothing is sent to heraldd; on the terminal it is asked for again.
 
                 Examples:
+                  heraldctl account add https://matrix.example.org
+                  heraldctl account add https://matrix.example.org --idp oidc-psc --no-browser
                   heraldctl account add https://matrix.example.org --user alice
                   printf '%s\\n%s\\n' "$PASSWORD" "$PIN" | heraldctl account add https://matrix.example.org --user alice --password-stdin --pin-stdin
                 """)
@@ -73,7 +83,19 @@ struct AccountCommand: ParsableCommand {
         var homeserver: String
 
         @Option(help: ArgumentHelp("The user name or full Matrix ID (alice or @alice:example.org).", valueName: "name"))
-        var user: String
+        var user: String?
+
+        @Flag(help: "Sign in through the browser (SSO); fail rather than fall back to a password.")
+        var sso = false
+
+        @Option(help: ArgumentHelp("The identity provider to sign in with (SSO), as the homeserver names it.", valueName: "id"))
+        var idp: String?
+
+        @Flag(help: "Do not open a browser: print the sign-in address instead.")
+        var noBrowser = false
+
+        @Option(help: ArgumentHelp("How long to wait for the sign-in in the browser.", valueName: "seconds"))
+        var timeout = 300
 
         @Flag(help: "Read the password from the first line of standard input.")
         var passwordStdin = false
@@ -84,6 +106,14 @@ struct AccountCommand: ParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() throws {
+            guard let user, !sso, idp == nil else {
+                if user != nil { throw UsageError("--user signs in with a password; --sso and --idp sign in through the browser: choose one") }
+                if passwordStdin { throw UsageError("--password-stdin needs --user NAME") }
+                let account = try SignInFlow(homeserver: homeserver, idp: idp, forceSso: sso, noBrowser: noBrowser,
+                                             timeoutSeconds: timeout, pinStdin: pinStdin, options: options).run()
+                report(account)
+                return
+            }
             // Refuse before reading anything when a secret would have to be asked and cannot be.
             if !SecretInput.standardInputIsTerminal {
                 switch (passwordStdin, pinStdin) {
@@ -105,6 +135,10 @@ struct AccountCommand: ParsableCommand {
             // Signing in discovers the homeserver, logs in and syncs once: it can take a minute.
             let account = try options.connect(timeout: .seconds(90))
                 .addAccount(homeserver: homeserver, user: user, password: password, pin: pin)
+            report(account)
+        }
+
+        private func report(_ account: AccountInfo) {
             if options.json {
                 Report.json(["account": account])
             } else {

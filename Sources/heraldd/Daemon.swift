@@ -19,6 +19,8 @@ actor Daemon: ControlHandler {
     let heartbeats = Heartbeats()
     var pollMilliseconds = 30_000
     var idleLockMinutes = 15
+    /// What "Open" on a notification starts: `{room}` is the percent-encoded room ID.
+    var openURL = "matrix:roomid/{room_raw}"
     /// Tests only: shortens every PIN wait (HERALD_TEST_PIN_WAIT_SCALE).
     let pinWaitScale: Double
     private var loops: [UserID: Task<Void, Never>] = [:]
@@ -28,6 +30,8 @@ actor Daemon: ControlHandler {
     private var idleLocks: [UserID: Task<Void, Never>] = [:]
     private let pins = PinChecks()
     private var logoutRetry: Task<Void, Never>?
+    /// Browser sign-ins under way (SignIn.swift).
+    let signIns = SignInSessions()
 
     init(store: AppDatabase, transport: any HTTPTransport, notifier: Notifier, sealer: Sealer, busState: String, logger: Logger) {
         self.store = store
@@ -41,6 +45,8 @@ actor Daemon: ControlHandler {
         deviceName = "Herald on \(String(cString: host))"
         pinWaitScale = Double(ProcessInfo.processInfo.environment["HERALD_TEST_PIN_WAIT_SCALE"] ?? "") ?? 1
     }
+
+    func configure(openURL: String) { self.openURL = openURL }
 
     func configure(pollMilliseconds: Int, idleLockMinutes: Int) {
         self.pollMilliseconds = pollMilliseconds
@@ -84,6 +90,16 @@ actor Daemon: ControlHandler {
             if case .signedOut(let why) = await loop.run() {
                 await self.signOut(id, reason: why, atServer: false)
             }
+        }
+    }
+
+    func session(for id: UserID) -> TokenSession? { sessions[id] }
+
+    /// A notification server (re)appeared: show what could not be shown while there was none.
+    func replayUnshown() async {
+        for account in (try? store.accounts()) ?? [] where account.state != "signed_out" {
+            let enabled = (try? store.setting("notifications")) != "off" && account.notificationsEnabled
+            await notifier.showUnshown(account.userID, enabled: enabled, presentation: presentation(account.userID))
         }
     }
 

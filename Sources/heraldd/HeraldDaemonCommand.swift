@@ -108,6 +108,7 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
         let daemon = Daemon(store: store, transport: http, notifier: notifier, sealer: sealer, busState: busState, logger: logger)
         await daemon.configure(pollMilliseconds: pollMilliseconds ?? settings.pollSeconds * 1000,
                                idleLockMinutes: settings.idleLockMinutes)
+        await daemon.configure(openURL: settings.openURL)
 
         let server: ControlServer
         do {
@@ -120,7 +121,7 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
         } catch {
             throw DaemonFailure("cannot listen on \(socketPath): \(error)")
         }
-        if let signals { services.append(NotificationSignalService(signals: signals, notifier: notifier)) }
+        if let signals { services.append(NotificationSignalService(signals: signals, notifier: notifier, daemon: daemon)) }
         services.append(ScreenLockWatcher(session: sessionBus, daemon: daemon, logger: logger))
         services.append(SyncService(daemon: daemon))
         services.append(ControlService(server: server))

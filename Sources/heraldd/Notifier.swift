@@ -1,3 +1,4 @@
+import Foundation
 import HeraldCore
 import HeraldDBus
 import HeraldStore
@@ -13,6 +14,7 @@ actor Notifier {
     private let texts: NotificationTexts
     private var markup: Bool?
     private var sound: Bool?
+    private var actions: Bool?
 
     init(sink: (any NotificationSink)?, store: AppDatabase, texts: NotificationTexts = .english, logger: Logger) {
         self.texts = texts
@@ -36,6 +38,7 @@ actor Notifier {
         guard let sink, let caps = try? await sink.capabilities() else { return }
         markup = caps.contains("body-markup")
         sound = caps.contains("sound")
+        actions = caps.contains("actions")
     }
 
     /// A notification was closed on screen (by the user or expiry): what it stood for starts a new count.
@@ -47,10 +50,23 @@ actor Notifier {
     func forgetCapabilities() {
         markup = nil
         sound = nil
+        actions = nil
     }
+
+    /// A notification server appeared, left or was replaced: what it showed is gone with it.
+    func serverChanged(present: Bool) {
+        forgetCapabilities()
+        do { try store.forgetAllNotifications() } catch { logger.error("cannot reset notification ids: \(error)") }
+        logger.notice(present ? "a notification server is running" : "the notification server went away")
+    }
+
+    /// The room behind a notification id, for its actions.
+    func room(showing id: UInt32) -> NotifiedRoom? { try? store.room(showing: id) }
 
     func show(_ account: UserID, messages: [IncomingMessage], unreadHints: [String: Int], enabled: Bool,
               presentation: Presentation) async {
+        let muted = (try? store.mutedRooms(account, now: Date().timeIntervalSince1970)) ?? []
+        let messages = messages.filter { !muted.contains($0.roomID) }
         guard !messages.isEmpty else { return }
         let byRoom = Dictionary(grouping: messages, by: \.roomID).mapValues { $0.map(\.eventID) }
         guard enabled, let sink else {
@@ -230,11 +246,15 @@ actor Notifier {
         var hints: [(String, BusValue)] = [("category", .string("im.received")), ("desktop-entry", .string("herald")),
                                            ("urgency", .byte(plan.highlight ? 2 : 1))]
         if plan.sound != nil, sound == true { hints.append(("sound-name", .string("message-new-instant"))) }
-        let request = NotificationRequest(replacesID: plan.replacesID, summary: plan.summary, body: plan.body, hints: hints)
+        let offered = actions == true && !plan.lastEventID.isEmpty
+            ? ["default", texts.open, "mark-read", texts.markRead, "mute-1h", texts.muteHour] : []
+        let request = NotificationRequest(replacesID: plan.replacesID, summary: plan.summary, body: plan.body,
+                                          actions: offered, hints: hints)
         await pace(account)
         do {
             let id = try await sink.notify(request)
-            try store.markShown(account, roomID: plan.roomID, notificationID: id, count: plan.count, eventIDs: eventIDs)
+            try store.markShown(account, roomID: plan.roomID, notificationID: id, count: plan.count, eventIDs: eventIDs,
+                                lastEventID: plan.lastEventID.isEmpty ? nil : plan.lastEventID)
             logger.info("notified", metadata: ["account": "\(account)", "room": "\(plan.roomID)", "id": "\(id)", "count": "\(plan.count)"])
         } catch {
             // Left unshown in the ledger: shown as a count at the next start.

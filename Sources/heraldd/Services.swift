@@ -28,14 +28,28 @@ struct SyncService: Service {
     }
 }
 
-/// Follows the notification server's signals: a closed notification ends its room's count.
+/// Follows the notification server: a closed notification ends its room's count, an action
+/// runs, and a server that comes back gets what could not be shown meanwhile.
 struct NotificationSignalService: Service {
     let signals: AsyncStream<NotificationSignal>
     let notifier: Notifier
+    let daemon: Daemon
 
     func run() async throws {
+        var tokens: [UInt32: String] = [:]
         for await signal in signals.cancelOnGracefulShutdown() {
-            if case .closed(let id, _) = signal { await notifier.closed(id: id) }
+            switch signal {
+            case .closed(let id, _):
+                tokens[id] = nil
+                await notifier.closed(id: id)
+            case .activationToken(let id, let token):
+                tokens[id] = token  // sent just before the ActionInvoked it belongs to
+            case .actionInvoked(let id, let key):
+                await daemon.handleAction(id: id, key: key, activationToken: tokens.removeValue(forKey: id))
+            case .serverChanged(let present):
+                await notifier.serverChanged(present: present)
+                if present { await daemon.replayUnshown() }
+            }
         }
     }
 }

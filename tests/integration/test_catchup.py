@@ -77,3 +77,46 @@ def test_french_texts_under_a_french_locale(bin_dir, bus, recorder, tmp_path, sy
         assert "2 nouveaux messages" in second["body"]
     finally:
         h.stop()
+
+
+def _read_by_alice(synapse, users, room, event):
+    """Whether Bob's client sees Alice's read receipt on ``event`` (receipts reach every member)."""
+    # A filter of its own each time: Synapse answers identical initial syncs from a cache.
+    filt = ('{"room":{"timeline":{"limit":1},"ephemeral":{"types":["m.receipt"]}},"presence":{"types":[]},'
+            '"account_data":{"types":["x.nocache.%s"]}}' % time.monotonic_ns())
+    res = synapse.api("GET", "/_matrix/client/v3/sync?filter=" + urllib.parse.quote(filt), token=users.bob.token)
+    for e in res["rooms"]["join"].get(room, {}).get("ephemeral", {}).get("events", []):
+        if e["type"] == "m.receipt" and users.alice.user_id in e["content"].get(event, {}).get("m.read", {}):
+            return True
+    return False
+
+
+def test_mark_read_action_posts_the_receipt_and_withdraws(herald, synapse, users, dm, recorder):
+    herald.sign_in(synapse.url, users.alice)
+    event = synapse.send_text(users.bob.token, dm, "mark me from the popup")
+    shown = recorder.wait_for_text("mark me from the popup", timeout=10)
+    assert "mark-read" in shown["actions"] and "default" in shown["actions"]
+    assert not _read_by_alice(synapse, users, dm, event)
+    recorder.invoke_action(shown["id"], "mark-read")
+    deadline = time.time() + 5
+    while time.time() < deadline and not _read_by_alice(synapse, users, dm, event):
+        time.sleep(0.2)
+    assert _read_by_alice(synapse, users, dm, event), "the read receipt did not reach the server"
+    deadline = time.time() + 3
+    while time.time() < deadline:
+        if any(r["method"] == "CloseNotification" and r["id"] == shown["id"] for r in recorder.records()):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the notification was not withdrawn after Mark as read")
+
+
+def test_messages_wait_for_a_notification_server_and_show_once_it_is_back(herald, synapse, users, dm, recorder):
+    herald.sign_in(synapse.url, users.alice)
+    herald.ctl_json("preview", "always", users.alice.user_id)
+    recorder.stop()
+    synapse.send_text(users.bob.token, dm, "sent while no server ran")
+    time.sleep(3)  # heraldd tried and failed to show it
+    recorder.start()
+    shown = recorder.wait_for_notify(lambda r: "1 new message" in r["body"] or "sent while no server ran" in r["body"],
+                                     timeout=10)
+    assert shown["app_name"] == "Herald"

@@ -1,0 +1,72 @@
+import Foundation
+import Glibc
+import HeraldCore
+import HeraldMatrix
+import HeraldStore
+import Logging
+
+/// What the buttons of a notification do: open the conversation, mark it read on the server,
+/// or mute the room for an hour.
+extension Daemon {
+    func handleAction(id: UInt32, key: String, activationToken: String?) async {
+        guard let target = await notifier.room(showing: id) else { return }
+        var log = logger
+        log[metadataKey: "account"] = "\(target.userID)"
+        log[metadataKey: "room"] = "\(target.roomID)"
+        switch key {
+        case "default":
+            let url = openURL.replacingOccurrences(of: "{room}", with: MatrixClient.escape(target.roomID))
+                .replacingOccurrences(of: "{room_raw}", with: String(target.roomID.dropFirst()))
+            if !Launcher.open(url, activationToken: activationToken) { log.warning("cannot start xdg-open") }
+        case "mark-read":
+            guard let event = target.lastEventID, let session = session(for: target.userID) else { return }
+            do {
+                try await session.client().sendReadReceipt(roomID: target.roomID, eventID: event)
+                await notifier.withdraw(target.userID, rooms: [target.roomID])
+                log.info("marked as read from the notification")
+            } catch {
+                log.warning("cannot send the read receipt: \(error)")
+            }
+        case "mute-1h":
+            try? store.mute(target.userID, roomID: target.roomID, until: Date().timeIntervalSince1970 + 3600)
+            await notifier.withdraw(target.userID, rooms: [target.roomID])
+            log.info("room muted for an hour from the notification")
+        default:
+            break
+        }
+    }
+}
+
+/// Starts `xdg-open` detached, with the notification server's activation token so the
+/// chat client may take focus (Wayland's xdg-activation).
+enum Launcher {
+    static func open(_ url: String, activationToken: String?) -> Bool {
+        guard url.hasPrefix("matrix:") || url.hasPrefix("https://") || url.hasPrefix("http://") else { return false }
+        var env = ProcessInfo.processInfo.environment
+        if let activationToken {
+            env["XDG_ACTIVATION_TOKEN"] = activationToken
+            env["DESKTOP_STARTUP_ID"] = activationToken
+        }
+        let argv = ["xdg-open", url]
+        var pid = pid_t()
+        var cargs = argv.map { strdup($0) } + [nil]
+        var cenv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            cargs.forEach { free($0) }
+            cenv.forEach { free($0) }
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // The child must not inherit heraldd's blocked signals.
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        guard posix_spawnp(&pid, "xdg-open", nil, &attributes, &cargs, &cenv) == 0 else { return false }
+        // Reap it off the cooperative pool.
+        let child = pid
+        DispatchQueue.global(qos: .utility).async { var status: Int32 = 0; _ = waitpid(child, &status, 0) }
+        return true
+    }
+}
