@@ -5,6 +5,8 @@ public struct IncomingMessage: Sendable, Equatable {
         case emote(String)
         case image, file, audio, video, location, sticker
         case encrypted
+        /// An invitation to a room, by name when the invite carries one.
+        case invite(room: String?)
     }
 
     public var eventID: String
@@ -30,6 +32,22 @@ public struct IncomingMessage: Sendable, Equatable {
         self.senderName = senderName
         self.content = content
         self.timestamp = timestamp
+    }
+}
+
+/// A message changed after it was notified: edited (new text) or redacted (nil).
+public struct MessageChange: Sendable, Equatable {
+    public var roomID: String
+    /// The event whose notification may need updating.
+    public var targetEventID: String
+    public var newText: String?
+    public var senderName: String
+
+    public init(roomID: String, targetEventID: String, newText: String?, senderName: String = "") {
+        self.senderName = senderName
+        self.roomID = roomID
+        self.targetEventID = targetEventID
+        self.newText = newText
     }
 }
 

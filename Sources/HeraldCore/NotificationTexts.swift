@@ -8,6 +8,7 @@ public struct NotificationTexts: Sendable {
     public var newMessagesTitle: String
     /// A catch-up summary: total messages, number of conversations.
     public var summary: @Sendable (Int, Int) -> String
+    public var invited: @Sendable (String?) -> String = { $0.map { "Invited you to \($0)" } ?? "Invited you to a conversation" }
     /// Action labels.
     public var open = "Open", markRead = "Mark as read", muteHour = "Mute for 1 hour"
     public var image, file, audio, video, location, sticker, encrypted: String
@@ -23,6 +24,7 @@ public struct NotificationTexts: Sendable {
         case .location: return location
         case .sticker: return sticker
         case .encrypted: return encrypted
+        case .invite(let room): return invited(room)
         }
     }
 
@@ -45,6 +47,7 @@ extension NotificationTexts {
         signedOut: { "Vous avez été déconnecté de \($0) : \($1). Reconnectez-vous avec heraldctl account add." },
         newMessagesTitle: "Nouveaux messages",
         summary: { "\($0) nouveaux messages dans \($1) conversations" },
+        invited: { $0.map { "Vous a invité dans \($0)" } ?? "Vous a invité dans une conversation" },
         open: "Ouvrir", markRead: "Marquer comme lu", muteHour: "Silence pendant 1 heure",
         image: "A envoyé une image", file: "A envoyé un fichier", audio: "A envoyé un message audio", video: "A envoyé une vidéo",
         location: "A partagé une position", sticker: "A envoyé un autocollant", encrypted: "Message chiffré")

@@ -12,6 +12,8 @@ public struct SyncDigest: Sendable {
     /// Rooms read elsewhere: the server counts nothing unread there any more, or the user's
     /// own read receipt arrived. Their notifications are withdrawn.
     public var readRooms: Set<String> = []
+    /// Edits and redactions of messages that may be on screen.
+    public var changes: [MessageChange] = []
     /// New `m.push_rules` account data, when the server sent some.
     public var pushRules: JSONValue?
 
@@ -124,6 +126,11 @@ public struct SyncDigest: Sendable {
                                       joinedMemberCount: info.joinedMembers, powerLevels: info.powerLevels,
                                       creators: Set(info.creators), roomVersion: info.roomVersion)
             for e in timeline {
+                if var change = change(from: e, roomID: roomID) {
+                    let sender = e["sender"]?.string ?? ""
+                    change.senderName = names[sender] ?? displayName(roomID, sender) ?? sender
+                    d.changes.append(change)
+                }
                 guard let event = PushEvent(json: e, roomID: roomID) else { continue }
                 let actions = evaluator.evaluate(event: event, context: context)
                 guard actions.notify, var m = message(from: e, roomID: roomID, me: me,
@@ -134,7 +141,42 @@ public struct SyncDigest: Sendable {
             }
         }
         for (roomID, _) in sync["rooms"]?["leave"]?.object ?? [:] { d.leftRooms.append(roomID) }
+        if notify {
+            for (roomID, room) in sync["rooms"]?["invite"]?.object ?? [:] {
+                if let m = invite(room["invite_state"]?["events"]?.array ?? [], roomID: roomID, me: me, evaluator: evaluator) {
+                    d.messages.append(m)
+                }
+            }
+        }
         return d
+    }
+
+    /// An invitation for me in a room's stripped state, when the push rules want it shown.
+    static func invite(_ state: [JSONValue], roomID: String, me: UserID, evaluator: PushRuleEvaluator) -> IncomingMessage? {
+        guard let mine = state.first(where: {
+            $0["type"]?.string == "m.room.member" && $0["state_key"]?.string == me.rawValue
+                && $0["content"]?["membership"]?.string == "invite"
+        }), let sender = mine["sender"]?.string, let event = PushEvent(json: mine, roomID: roomID) else { return nil }
+        let actions = evaluator.evaluate(event: event, context: PushContext(me: me, joinedMemberCount: 0))
+        guard actions.notify else { return nil }
+        let roomName = state.first { $0["type"]?.string == "m.room.name" }?["content"]?["name"]?.string.flatMap { $0.isEmpty ? nil : String($0.prefix(255)) }
+        let senderName = state.first { $0["type"]?.string == "m.room.member" && $0["state_key"]?.string == sender }?["content"]?["displayname"]?.string
+        // Stripped state carries no event ID: one invitation per room is notified once.
+        return IncomingMessage(eventID: "invite:\(roomID)", roomID: roomID, sender: sender,
+                               senderName: senderName.map { String($0.prefix(100)) } ?? sender,
+                               content: .invite(room: roomName), timestamp: 0, sound: actions.sound)
+    }
+
+    /// An edit (`m.replace`) or a redaction of an earlier message.
+    static func change(from e: JSONValue, roomID: String) -> MessageChange? {
+        if e["type"]?.string == "m.room.redaction",
+           let target = e["redacts"]?.string ?? e["content"]?["redacts"]?.string {
+            return MessageChange(roomID: roomID, targetEventID: target, newText: nil)
+        }
+        guard e["type"]?.string == "m.room.message", let relates = e["content"]?["m.relates_to"],
+              relates["rel_type"]?.string == "m.replace", let target = relates["event_id"]?.string,
+              let text = e["content"]?["m.new_content"]?["body"]?.string else { return nil }
+        return MessageChange(roomID: roomID, targetEventID: target, newText: String(text.prefix(2000)))
     }
 
     /// The notification content of one timeline event the push rules want shown, or nil when

@@ -83,6 +83,7 @@ struct AccountLoop: Sendable {
                                         presentation: await presentation())
                 }
                 await notifier.withdraw(me, rooms: digest.readRooms.subtracting(fresh.map(\.roomID)))
+                if !digest.changes.isEmpty { await notifier.apply(me, changes: digest.changes, presentation: await presentation()) }
             } catch is CancellationError {
                 break
             } catch let e as MatrixError where e.isSoftLogout {

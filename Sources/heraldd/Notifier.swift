@@ -143,6 +143,34 @@ actor Notifier {
         logger.info("withdrawn, read elsewhere", metadata: ["account": "\(account)", "rooms": "\(states.count)"])
     }
 
+    /// Edits replace the text of the notification showing the edited message; a redaction
+    /// takes the text away (or the notification, when it stood for that message alone).
+    func apply(_ account: UserID, changes: [MessageChange], presentation: Presentation) async {
+        guard let sink, !changes.isEmpty, presentation == .full else { return }
+        let states = (try? store.notificationStates(of: account)) ?? [:]
+        for change in changes {
+            guard let state = states[change.roomID], state.notificationID != 0,
+                  (try? store.room(showing: state.notificationID))??.lastEventID == change.targetEventID else { continue }
+            if let text = change.newText {
+                let edited = IncomingMessage(eventID: change.targetEventID, roomID: change.roomID, sender: "",
+                                             senderName: change.senderName, content: .text(text), timestamp: 0)
+                let rooms = (try? store.rooms(of: account)) ?? [:]
+                // Planned as if new, from one message fewer: the count stays where it was.
+                let base = RoomNotificationState(notificationID: state.notificationID, count: state.count - 1)
+                if let plan = NotificationPlanner.plan(messages: [edited], states: [change.roomID: base], rooms: rooms,
+                                                       markup: await supportsMarkup(), texts: texts).first {
+                    await deliver(plan, account: account, eventIDs: [], sink: sink)
+                }
+            } else if state.count <= 1 {
+                _ = try? store.resetRooms(account, [change.roomID])
+                try? await sink.close(state.notificationID)
+            } else {
+                await deliverCount(account, roomID: change.roomID, count: state.count, replacing: state.notificationID,
+                                   eventIDs: [], sink: sink)
+            }
+        }
+    }
+
     // MARK: lock and unlock
 
     /// Locking: every room notification of the account is withdrawn and replaced by one
@@ -246,7 +274,7 @@ actor Notifier {
         var hints: [(String, BusValue)] = [("category", .string("im.received")), ("desktop-entry", .string("herald")),
                                            ("urgency", .byte(plan.highlight ? 2 : 1))]
         if plan.sound != nil, sound == true { hints.append(("sound-name", .string("message-new-instant"))) }
-        let offered = actions == true && !plan.lastEventID.isEmpty
+        let offered = actions == true && plan.lastEventID.hasPrefix("$")
             ? ["default", texts.open, "mark-read", texts.markRead, "mute-1h", texts.muteHour] : []
         let request = NotificationRequest(replacesID: plan.replacesID, summary: plan.summary, body: plan.body,
                                           actions: offered, hints: hints)

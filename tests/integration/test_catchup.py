@@ -120,3 +120,33 @@ def test_messages_wait_for_a_notification_server_and_show_once_it_is_back(herald
     shown = recorder.wait_for_notify(lambda r: "1 new message" in r["body"] or "sent while no server ran" in r["body"],
                                      timeout=10)
     assert shown["app_name"] == "Herald"
+
+
+def test_an_invitation_is_notified_with_the_room_name(herald, synapse, users, recorder):
+    herald.sign_in(synapse.url, users.alice)
+    synapse.create_room(users.bob.token, name="Night shift", invite=[users.alice.user_id])
+    shown = recorder.wait_for_text("Night shift", timeout=10)
+    assert shown["summary"] == "Dr Bob Durand"
+    assert shown["body"] == "Invited you to Night shift"
+
+
+def test_an_edit_replaces_the_text_and_a_redaction_takes_it_away(herald, synapse, users, dm, recorder):
+    herald.sign_in(synapse.url, users.alice)
+    original = synapse.send_text(users.bob.token, dm, "meet at 10")
+    first = recorder.wait_for_text("meet at 10", timeout=10)
+    synapse.api("PUT", f"/_matrix/client/v3/rooms/{urllib.parse.quote(dm)}/send/m.room.message/edit1",
+                token=users.bob.token,
+                body={"msgtype": "m.text", "body": "* meet at 11",
+                      "m.new_content": {"msgtype": "m.text", "body": "meet at 11"},
+                      "m.relates_to": {"rel_type": "m.replace", "event_id": original}})
+    edited = recorder.wait_for_text("meet at 11", timeout=10)
+    assert edited["replaces_id"] == first["id"]
+    assert "new messages" not in edited["body"], "an edit is not a new message"
+    synapse.api("PUT", f"/_matrix/client/v3/rooms/{urllib.parse.quote(dm)}/redact/{urllib.parse.quote(original)}/r1",
+                token=users.bob.token, body={})
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        if any(r["method"] == "CloseNotification" and r["id"] == first["id"] for r in recorder.records()):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the notification of a redacted message was not withdrawn")
