@@ -11,6 +11,8 @@ public struct Config: Sendable, Equatable {
     /// What a notification's "Open" starts through xdg-open: `{room}` is the percent-encoded room
     /// ID, `{room_raw}` the ID without its "!". The default hands a matrix: URI to the desktop's chat client.
     public var openURL = "matrix:roomid/{room_raw}"
+    /// No popups in this daily window (local time), except mentions when allowed.
+    public var quietHours: QuietHours?
     /// Refuse to keep the token key in a file when no Secret Service runs.
     public var requireSecretService = false
 
@@ -76,6 +78,18 @@ public struct Config: Sendable, Equatable {
                     throw ParseError.value(line: n, key: full, message: "expected a matrix: or https:// template, e.g. \"https://app.element.io/#/room/{room}\"")
                 }
                 config.openURL = u
+            case "quiet_hours.start", "quiet_hours.end":
+                guard case .string(let t) = value, let minutes = QuietHours.minutes(t) else {
+                    throw ParseError.value(line: n, key: full, message: "expected a time as \"HH:MM\", e.g. \"20:00\"")
+                }
+                var q = config.quietHours ?? QuietHours(start: 0, end: 0)
+                if key == "start" { q.start = minutes } else { q.end = minutes }
+                config.quietHours = q
+            case "quiet_hours.allow_highlights":
+                guard case .bool(let b) = value else { throw ParseError.value(line: n, key: full, message: "expected true or false") }
+                var q = config.quietHours ?? QuietHours(start: 0, end: 0)
+                q.allowHighlights = b
+                config.quietHours = q
             case "secrets.require_secret_service":
                 guard case .bool(let b) = value else { throw ParseError.value(line: n, key: full, message: "expected true or false") }
                 config.requireSecretService = b

@@ -109,6 +109,7 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
         await daemon.configure(pollMilliseconds: pollMilliseconds ?? settings.pollSeconds * 1000,
                                idleLockMinutes: settings.idleLockMinutes)
         await daemon.configure(openURL: settings.openURL)
+        await notifier.setQuietHours(settings.quietHours)
 
         let server: ControlServer
         do {

@@ -12,6 +12,17 @@ actor Notifier {
     private let store: AppDatabase
     private let logger: Logger
     private let texts: NotificationTexts
+    private var quietHours: QuietHours?
+
+    func setQuietHours(_ q: QuietHours?) { quietHours = q }
+
+    /// Minutes since local midnight.
+    private static func localMinute() -> Int {
+        var t = time(nil)
+        var parts = tm()
+        localtime_r(&t, &parts)
+        return Int(parts.tm_hour) * 60 + Int(parts.tm_min)
+    }
     private var markup: Bool?
     private var sound: Bool?
     private var actions: Bool?
@@ -66,7 +77,16 @@ actor Notifier {
     func show(_ account: UserID, messages: [IncomingMessage], unreadHints: [String: Int], enabled: Bool,
               presentation: Presentation) async {
         let muted = (try? store.mutedRooms(account, now: Date().timeIntervalSince1970)) ?? []
-        let messages = messages.filter { !muted.contains($0.roomID) }
+        var messages = messages.filter { !muted.contains($0.roomID) }
+        if let quiet = quietHours {
+            let minute = Self.localMinute()
+            let held = messages.filter { !quiet.allows(highlight: $0.highlight, minute: minute) }
+            if !held.isEmpty {
+                // Quiet hours: handled without a popup; the messages wait in the chat itself.
+                try? store.markHandled(account, eventIDs: held.map(\.eventID))
+                messages.removeAll { m in held.contains { $0.eventID == m.eventID } }
+            }
+        }
         guard !messages.isEmpty else { return }
         let byRoom = Dictionary(grouping: messages, by: \.roomID).mapValues { $0.map(\.eventID) }
         guard enabled, let sink else {

@@ -47,3 +47,28 @@ struct LockAndSecretsConfigTests {
         #expect(throws: Config.ParseError.self) { try Config.parse("[lock]\nidle_minutes = -1\n") }
     }
 }
+
+struct QuietHoursTests {
+    @Test func aWindowPastMidnightWraps() {
+        let q = QuietHours(start: 20 * 60, end: 8 * 60)
+        #expect(q.contains(minute: 22 * 60))
+        #expect(q.contains(minute: 7 * 60 + 59))
+        #expect(!q.contains(minute: 8 * 60))
+        #expect(!q.contains(minute: 12 * 60))
+    }
+
+    @Test func highlightsComeThroughOnlyWhenAllowed() {
+        let open = QuietHours(start: 0, end: 600, allowHighlights: true)
+        let closed = QuietHours(start: 0, end: 600, allowHighlights: false)
+        #expect(open.allows(highlight: true, minute: 60))
+        #expect(!open.allows(highlight: false, minute: 60))
+        #expect(!closed.allows(highlight: true, minute: 60))
+        #expect(closed.allows(highlight: false, minute: 700))
+    }
+
+    @Test func readFromTheConfig() throws {
+        let (c, _) = try Config.parse("[quiet_hours]\nstart = \"20:00\"\nend = \"08:00\"\nallow_highlights = false\n")
+        #expect(c.quietHours == QuietHours(start: 1200, end: 480, allowHighlights: false))
+        #expect(throws: Config.ParseError.self) { try Config.parse("[quiet_hours]\nstart = \"25:00\"\n") }
+    }
+}
