@@ -10,7 +10,7 @@ public struct NotificationTexts: Sendable {
     public var summary: @Sendable (Int, Int) -> String
     public var invited: @Sendable (String?) -> String = { $0.map { "Invited you to \($0)" } ?? "Invited you to a conversation" }
     /// Action labels.
-    public var open = "Open", markRead = "Mark as read", muteHour = "Mute for 1 hour"
+    public var open = "Open", markRead = "Mark as read", muteHour = "Mute for 1 hour", unlock = "Unlock…"
     public var image, file, audio, video, location, sticker, encrypted: String
 
     public func describe(_ content: IncomingMessage.Content, sender: String) -> String {
@@ -48,7 +48,7 @@ extension NotificationTexts {
         newMessagesTitle: "Nouveaux messages",
         summary: { "\($0) nouveaux messages dans \($1) conversations" },
         invited: { $0.map { "Vous a invité dans \($0)" } ?? "Vous a invité dans une conversation" },
-        open: "Ouvrir", markRead: "Marquer comme lu", muteHour: "Silence pendant 1 heure",
+        open: "Ouvrir", markRead: "Marquer comme lu", muteHour: "Silence pendant 1 heure", unlock: "Déverrouiller…",
         image: "A envoyé une image", file: "A envoyé un fichier", audio: "A envoyé un message audio", video: "A envoyé une vidéo",
         location: "A partagé une position", sticker: "A envoyé un autocollant", encrypted: "Message chiffré")
 

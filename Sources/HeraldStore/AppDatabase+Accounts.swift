@@ -92,6 +92,14 @@ extension AppDatabase {
         }
     }
 
+    public func account(withDiscreetNotification notificationID: UInt32) throws -> UserID? {
+        guard notificationID != 0 else { return nil }
+        return try writer.read { db in
+            try String.fetchOne(db, sql: "SELECT userID FROM account WHERE discreetNotificationID = ?", arguments: [Int64(notificationID)])
+                .flatMap(UserID.init)
+        }
+    }
+
     public func setDiscreetNotification(_ notificationID: UInt32, for id: UserID) throws {
         try writer.write { db in
             try db.execute(sql: "UPDATE account SET discreetNotificationID = ? WHERE userID = ?",

@@ -9,6 +9,13 @@ import Logging
 /// or mute the room for an hour.
 extension Daemon {
     func handleAction(id: UInt32, key: String, activationToken: String?) async {
+        if key == "unlock", let account = await notifier.account(showing: id) {
+            // The PIN goes from pinentry to the same check as `heraldctl unlock`, attempts counted alike.
+            guard let pin = await PinEntry.ask(description: "Unlock Herald's notifications for \(account.rawValue)", prompt: "PIN:")
+            else { return }
+            do { _ = try await unlock(account.rawValue, pin: pin) } catch { logger.notice("unlock from the notification refused: \(error)") }
+            return
+        }
         guard let target = await notifier.room(showing: id) else { return }
         var log = logger
         log[metadataKey: "account"] = "\(target.userID)"

@@ -257,21 +257,27 @@ actor Notifier {
     static let roomsBeforeSummary = 5
 
     private func showDiscreet(_ account: UserID, label: String, adding: [String: Int], eventIDs: [String], sink: any NotificationSink) async {
-        await showAccountNotification(account, adding: adding, eventIDs: eventIDs, sink: sink) { total in
+        if actions == nil { await readCapabilities() }
+        // A locked account's notification offers only Unlock…, and only where a PIN prompt can be shown.
+        let offered = actions == true && PinEntry.isInstalled ? ["unlock", texts.unlock] : []
+        await showAccountNotification(account, adding: adding, eventIDs: eventIDs, sink: sink, actions: offered) { total in
             self.texts.discreet(label, total)
         }
     }
 
+    /// The account whose discreet notification has this id.
+    func account(showing id: UInt32) -> UserID? { try? store.account(withDiscreetNotification: id) }
+
     /// The account's one notification standing for all its rooms: the discreet form while
     /// locked, or a catch-up summary. Room counts keep adding up beneath it.
     private func showAccountNotification(_ account: UserID, adding: [String: Int], eventIDs: [String], sink: any NotificationSink,
-                                         body: (Int) -> String) async {
+                                         actions: [String] = [], body: (Int) -> String) async {
         do {
             let total = try store.addRoomCounts(account, adding)
             let replaces = (try store.account(account))?.discreetNotificationID ?? 0
             await pace(account)
             let id = try await sink.notify(NotificationRequest(
-                replacesID: replaces, summary: "Herald", body: body(total),
+                replacesID: replaces, summary: "Herald", body: body(total), actions: actions,
                 hints: [("category", .string("im.received")), ("desktop-entry", .string("herald")), ("urgency", .byte(1))]))
             try store.setDiscreetNotification(id, for: account)
             try store.markHandled(account, eventIDs: eventIDs)

@@ -150,3 +150,44 @@ def test_an_edit_replaces_the_text_and_a_redaction_takes_it_away(herald, synapse
             return
         time.sleep(0.05)
     raise AssertionError("the notification of a redacted message was not withdrawn")
+
+
+FAKE_PINENTRY = """#!/bin/sh
+# A stand-in for pinentry speaking just enough Assuan: every command OK, GETPIN answers the PIN.
+echo "OK ready"
+while read -r cmd rest; do
+  case "$cmd" in
+    GETPIN) echo "D 4826"; echo "OK" ;;
+    BYE) echo "OK"; exit 0 ;;
+    *) echo "OK" ;;
+  esac
+done
+"""
+
+
+def test_unlock_button_of_a_locked_notification_asks_pinentry(bin_dir, bus, recorder, tmp_path, synapse, users, dm):
+    import os
+    import herald_env as he
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "pinentry").write_text(FAKE_PINENTRY)
+    (tools / "pinentry").chmod(0o755)
+    h = he.Herald(bin_dir, tmp_path / "herald-pin", bus.address,
+                  extra_env={"PATH": f"{tools}:{os.environ.get('PATH', '/usr/bin:/bin')}"})
+    try:
+        h.start()
+        h.sign_in(synapse.url, users.alice)
+        h.ctl_json("lock", users.alice.user_id)
+        synapse.send_text(users.bob.token, dm, "for your eyes only")
+        discreet = recorder.wait_for_notify(lambda r: "new message" in r["body"].lower(), timeout=10)
+        assert discreet["actions"][:1] == ["unlock"], discreet["actions"]
+        assert "for your eyes only" not in discreet["body"]
+        recorder.invoke_action(discreet["id"], "unlock")
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if h.account(users.alice.user_id)["locked"] is False:
+                return
+            time.sleep(0.1)
+        raise AssertionError("the Unlock… button did not unlock the account")
+    finally:
+        h.stop()
