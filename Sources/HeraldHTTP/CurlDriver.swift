@@ -35,7 +35,8 @@ public final class CurlDriver: HTTPTransport, @unchecked Sendable {
         self.options = options
         self.logger = logger
         _ = herald_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
-        _ = herald_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 6)
+        // No cap per host: over HTTP/1.1 every account's long poll holds a connection of its
+        // own, and a cap would starve the accounts beyond it. Over HTTP/2 they share one.
         start()
     }
 
@@ -179,8 +180,7 @@ final class Transfer: @unchecked Sendable {
         _ = herald_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
         _ = herald_easy_setopt_long(easy, CURLOPT_TCP_KEEPIDLE, 30)
         _ = herald_easy_setopt_long(easy, CURLOPT_TCP_KEEPINTVL, 10)
-        _ = herald_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1)
-        _ = herald_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, request.stallSeconds)
+        _ = herald_easy_setopt_sockopt(easy)
         _ = herald_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
         _ = herald_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
         _ = herald_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)

@@ -11,8 +11,8 @@ public struct HTTPRequest: Sendable {
     public var timeoutMilliseconds: Int
     /// The transfer is aborted (not buffered) once the body grows past this.
     public var maxResponseBytes: Int
-    /// Seconds without a single byte before a connection is taken for dead
-    /// (half-open after suspend or a network change). A long poll sets this above its own timeout.
+    /// Kept for callers; dead connections are now found by TCP keepalive and TCP_USER_TIMEOUT
+    /// (60 s at most, set on every socket), which costs no wake-up while all is well.
     public var stallSeconds: Int
 
     public init(

@@ -27,7 +27,9 @@ final class SignInSession {
 
 /// The daemon's open sign-ins, by session id. Confined to the `Daemon` actor.
 final class SignInSessions {
-    static let lifetime: Duration = .seconds(600)
+    /// Ten minutes; tests shorten it with HERALD_TEST_SIGNIN_LIFETIME (seconds).
+    static let lifetime: Duration = .seconds(
+        Int(ProcessInfo.processInfo.environment["HERALD_TEST_SIGNIN_LIFETIME"] ?? "").flatMap { $0 > 0 ? $0 : nil } ?? 600)
     static let maximumOpen = 16
     var byID: [String: SignInSession] = [:]
 }
@@ -180,10 +182,15 @@ extension Daemon {
     /// Ten minutes without `CompleteSignIn`: the session bought with the token is logged out.
     private func expireSignIn(_ id: String) async {
         guard let session = signIns.byID[id] else { return }
+        session.expiry = nil  // this very task: cancelling it would cancel the logout below
         dropSignIn(session)
         logger.info("sign-in expired unfinished", metadata: ["homeserver": "\(session.homeserver)"])
         if let login = session.login {
-            try? await MatrixClient(baseURL: session.homeserver, accessToken: login.accessToken, transport: transport).logout()
+            do {
+                try await MatrixClient(baseURL: session.homeserver, accessToken: login.accessToken, transport: transport).logout()
+            } catch {
+                logger.warning("could not log out the unfinished sign-in's session: \(error)", metadata: ["account": "\(login.userID)"])
+            }
         }
     }
 }
