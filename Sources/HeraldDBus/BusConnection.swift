@@ -43,6 +43,7 @@ public final class BusConnection: @unchecked Sendable {
     private let stopped = Mutex(false)
     /// Signal subscriptions, kept alive for the connection's life. Bus thread only.
     private var matches: [SignalMatch] = []
+    private var watches: [FDWatch] = []
 
     /// Connects to the user's session bus (`DBUS_SESSION_BUS_ADDRESS`, else `$XDG_RUNTIME_DIR/bus`).
     public static func session(logger: Logger) throws -> BusConnection {
@@ -171,6 +172,60 @@ public final class BusConnection: @unchecked Sendable {
         }
     }
 
+    /// Sleeps on the bus thread's sd-event loop (a timerfd, with leeway for coalescing). Swift's own
+    /// `Task.sleep` on Linux keeps libdispatch waking every second while a long sleep is
+    /// pending, even a cancelled one; Herald's long timers (idle lock, retries, watchdog) go here.
+    public func sleep(for duration: Duration) async throws {
+        let (seconds, attoseconds) = duration.components
+        let usec = UInt64(max(0, seconds)) * 1_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000_000)
+        // Leeway lets the kernel coalesce wake-ups: a tenth of the wait, a second at most.
+        let accuracy = min(1_000_000, max(1_000, usec / 10))
+        let timer = EventTimer()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in
+                timer.continuation = cont
+                submit {
+                    guard !timer.cancelled else { return timer.finish(CancellationError()) }
+                    var source: OpaquePointer?
+                    let user = Unmanaged.passUnretained(timer).toOpaque()
+                    let rc = sd_event_add_time_relative(self.event, &source, CLOCK_MONOTONIC, usec, accuracy, { s, _, user in
+                        let t = Unmanaged<EventTimer>.fromOpaque(user!).takeUnretainedValue()
+                        t.source = nil
+                        _ = sd_event_source_unref(s)
+                        t.finish(nil)
+                        return 0
+                    }, user)
+                    if rc < 0 { return timer.finish(BusError(errno: rc, "sd_event_add_time_relative")) }
+                    timer.source = source
+                }
+            }
+        } onCancel: {
+            submit {
+                timer.cancelled = true
+                if let s = timer.source {
+                    timer.source = nil
+                    _ = sd_event_source_disable_unref(s)
+                    timer.finish(CancellationError())
+                }
+            }
+        }
+    }
+
+    /// Calls `handler` on the bus thread with whatever can be read from `fd` (non-blocking)
+    /// each time it becomes readable, for the life of the connection.
+    public func watch(fd: Int32, _ handler: @escaping @Sendable ([UInt8]) -> Void) async throws {
+        try await perform { conn in
+            let watch = FDWatch(handler)
+            try check(sd_event_add_io(conn.event, nil, fd, UInt32(EPOLLIN.rawValue), { _, fd, _, user in
+                var buffer = [UInt8](repeating: 0, count: 64)
+                let n = read(fd, &buffer, 64)
+                if n > 0 { Unmanaged<FDWatch>.fromOpaque(user!).takeUnretainedValue().handler(Array(buffer[..<n])) }
+                return 0
+            }, Unmanaged.passUnretained(watch).toOpaque()), "watch fd \(fd)")
+            conn.watches.append(watch)
+        }
+    }
+
     /// Subscribes to a signal for the life of the connection; `handler` runs on the bus thread.
     public func onSignal(
         path: String?, interface: String, member: String,
@@ -187,9 +242,27 @@ public final class BusConnection: @unchecked Sendable {
     }
 }
 
+/// One pending `sleep`; touched only on the bus thread once submitted.
+private final class EventTimer: @unchecked Sendable {
+    var continuation: CheckedContinuation<Void, any Error>?
+    var source: OpaquePointer?
+    var cancelled = false
+
+    func finish(_ error: (any Error)?) {
+        guard let c = continuation else { return }
+        continuation = nil
+        if let error { c.resume(throwing: error) } else { c.resume() }
+    }
+}
+
 private final class PendingCall {
     let complete: (OpaquePointer) -> Void
     init(_ complete: @escaping (OpaquePointer) -> Void) { self.complete = complete }
+}
+
+private final class FDWatch {
+    let handler: @Sendable ([UInt8]) -> Void
+    init(_ handler: @escaping @Sendable ([UInt8]) -> Void) { self.handler = handler }
 }
 
 private final class SignalMatch {

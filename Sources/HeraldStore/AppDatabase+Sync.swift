@@ -124,8 +124,9 @@ extension AppDatabase {
         }
     }
 
-    /// Adds to rooms' counts (creating rows as needed) and returns the account's total.
-    public func addRoomCounts(_ id: UserID, _ counts: [String: Int]) throws -> Int {
+    /// Adds to rooms' counts (creating rows as needed) and returns the account's total messages
+    /// and the number of rooms they are in.
+    public func addRoomCounts(_ id: UserID, _ counts: [String: Int]) throws -> (total: Int, rooms: Int) {
         try writer.write { db in
             for (roomID, n) in counts {
                 try db.execute(sql: """
@@ -133,8 +134,13 @@ extension AppDatabase {
                     ON CONFLICT(userID, roomID) DO UPDATE SET notificationCount = notificationCount + excluded.notificationCount
                     """, arguments: [id.rawValue, roomID, n])
             }
-            return try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(notificationCount), 0) FROM room WHERE userID = ?",
-                                    arguments: [id.rawValue]) ?? 0
+            let row = try Row.fetchOne(db, sql: """
+                SELECT COALESCE(SUM(notificationCount), 0) AS total, COUNT(*) AS rooms FROM room
+                WHERE userID = ? AND notificationCount > 0
+                """, arguments: [id.rawValue])
+            let total: Int = row?["total"] ?? 0
+            let rooms: Int = row?["rooms"] ?? 0
+            return (total, rooms)
         }
     }
 

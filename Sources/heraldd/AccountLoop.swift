@@ -21,6 +21,7 @@ struct AccountLoop: Sendable {
     let notifier: Notifier
     let logger: Logger
     let heartbeats: Heartbeats
+    let timers: Timers
     let presentation: @Sendable () async -> Presentation
     var pollMilliseconds = 30_000
 
@@ -118,7 +119,7 @@ struct AccountLoop: Sendable {
     /// Sleeps between retries; false when cancelled.
     private func pause(_ milliseconds: Int, _ beat: String) async -> Bool {
         heartbeats.beat(beat)
-        do { try await Task.sleep(for: .milliseconds(milliseconds)); return true } catch { return false }
+        do { try await timers.sleep(for: .milliseconds(milliseconds)); return true } catch { return false }
     }
 
     static func reason(_ e: MatrixError) -> String {

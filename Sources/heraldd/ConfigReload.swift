@@ -7,7 +7,7 @@ import UnixSignals
 /// while running is applied; the rest is logged as waiting for a restart. A file that no longer
 /// parses is reported and the running configuration is kept.
 struct ConfigReloadService: Service {
-    let hangups: UnixSignalsSequence
+    let hangups: AsyncStream<Void>
     let daemon: Daemon
     let logger: Logger
     /// Reads and parses the file as at start (the same path, the same defaults when it is absent).

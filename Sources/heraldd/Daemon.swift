@@ -17,6 +17,7 @@ actor Daemon: ControlHandler {
     let busState: String
     let deviceName: String
     let heartbeats = Heartbeats()
+    var timers = Timers(bus: nil)
     var pollMilliseconds = 30_000
     var idleLockMinutes = 15
     /// What "Open" on a notification starts: `{room}` is the percent-encoded room ID.
@@ -47,6 +48,8 @@ actor Daemon: ControlHandler {
     }
 
     func configure(openURL: String) { self.openURL = openURL }
+
+    func configure(timers: Timers) { self.timers = timers }
 
     func configure(pollMilliseconds: Int, idleLockMinutes: Int) {
         self.pollMilliseconds = pollMilliseconds
@@ -82,7 +85,7 @@ actor Daemon: ControlHandler {
         }
         sessions[id] = session
         var loop = AccountLoop(account: account, session: session, store: store, notifier: notifier, logger: logger,
-                               heartbeats: heartbeats, presentation: { [weak self] in
+                               heartbeats: heartbeats, timers: timers, presentation: { [weak self] in
                                    await self?.presentation(id) ?? .discreet(label: id.localpart)
                                })
         loop.pollMilliseconds = pollMilliseconds
@@ -150,7 +153,7 @@ actor Daemon: ControlHandler {
     private func scheduleLogoutRetry(after delay: Duration) {
         guard logoutRetry == nil else { return }
         logoutRetry = Task {
-            try? await Task.sleep(for: delay)
+            try? await self.timers.sleep(for: delay)
             await self.retryLogouts()
         }
     }
@@ -200,7 +203,7 @@ actor Daemon: ControlHandler {
         guard idleLockMinutes > 0 else { return }
         let minutes = idleLockMinutes
         idleLocks[id] = Task {
-            do { try await Task.sleep(for: .seconds(minutes * 60)) } catch { return }
+            do { try await self.timers.sleep(for: .seconds(minutes * 60)) } catch { return }
             _ = try? await self.lock(id.rawValue)
         }
     }

@@ -109,6 +109,7 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
         await daemon.configure(pollMilliseconds: pollMilliseconds ?? settings.pollSeconds * 1000,
                                idleLockMinutes: settings.idleLockMinutes)
         await daemon.configure(openURL: settings.openURL)
+        await daemon.configure(timers: Timers(bus: sessionBus))
         await notifier.setQuietHours(settings.quietHours)
 
         let server: ControlServer
@@ -127,12 +128,17 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
         services.append(SyncService(daemon: daemon))
         services.append(ControlService(server: server))
         let poll = pollMilliseconds ?? settings.pollSeconds * 1000
-        if let watchdog = WatchdogService.fromEnvironment(heartbeats: daemon.heartbeats, pollMilliseconds: poll) {
+        if let watchdog = WatchdogService.fromEnvironment(heartbeats: daemon.heartbeats, pollMilliseconds: poll, timers: Timers(bus: sessionBus)) {
             services.append(watchdog)
         }
         services.append(StatusService(daemon: daemon))
         // Trapped before READY=1, so that an early `systemctl reload` cannot kill the process.
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let (hangups, hangupInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let signalPipe = sessionBus == nil ? nil : try Self.routeSignals()
+        if signalPipe == nil {
+            let sighup = await UnixSignalsSequence(trapping: .sighup)
+            Task { for await _ in sighup { hangupInput.yield() } }
+        }
         services.append(ConfigReloadService(hangups: hangups, daemon: daemon, logger: logger,
                                             load: { [self] in try loadConfig(env, logger: logger) },
                                             initial: settings, pollFixed: pollMilliseconds != nil))
@@ -140,8 +146,20 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
 
         let group = ServiceGroup(configuration: .init(
             services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
+            gracefulShutdownSignals: signalPipe == nil ? [.sigterm, .sigint] : [],
             logger: logger))
+        if let signalPipe, let sessionBus {
+            try await sessionBus.watch(fd: signalPipe) { signals in
+                for s in signals {
+                    if Int32(s) == SIGHUP {
+                        hangupInput.yield()
+                    } else {
+                        logger.info("signal \(s): shutting down")
+                        Task { await group.triggerGracefulShutdown() }
+                    }
+                }
+            }
+        }
         logger.notice("heraldd \(heraldVersion) serving on \(socketPath)", metadata: ["database": "\(dbPath)"])
         ServiceStatus.shared.ready(accounts: await daemon.statusSummary())
         try await group.run()
@@ -150,6 +168,20 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
 }
 
 extension HeraldDaemonCommand {
+    /// SIGTERM, SIGINT and SIGHUP become bytes on a pipe; returns its reading end. A dispatch
+    /// signal source (ServiceLifecycle's own way) would keep the process waking every second.
+    static func routeSignals() throws -> Int32 {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw DaemonFailure("pipe: \(String(cString: strerror(errno)))") }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        }
+        let rc = herald_route_signals(fds[1])
+        guard rc == 0 else { throw DaemonFailure("sigaction: \(String(cString: strerror(-rc)))") }
+        return fds[0]
+    }
+
     func loadConfig(_ env: [String: String], logger: Logger) throws -> Config {
         let path = config ?? Paths.config(env)
         guard let path, FileManager.default.fileExists(atPath: path) else {

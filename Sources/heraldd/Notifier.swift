@@ -88,6 +88,8 @@ actor Notifier {
             }
         }
         guard !messages.isEmpty else { return }
+        // One round of updates a second per account, however many rooms it touches.
+        await pace(account)
         let byRoom = Dictionary(grouping: messages, by: \.roomID).mapValues { $0.map(\.eventID) }
         guard enabled, let sink else {
             // Notifications are off: the events count as handled, so they never pop up later.
@@ -106,8 +108,8 @@ actor Notifier {
         if plans.count > Self.roomsBeforeSummary {
             // A catch-up after sleep or a restart: one summary instead of a storm of popups.
             let added = Dictionary(uniqueKeysWithValues: plans.map { ($0.roomID, $0.count - (states[$0.roomID]?.count ?? 0)) })
-            await showAccountNotification(account, adding: added, eventIDs: messages.map(\.eventID), sink: sink) { total in
-                self.texts.summary(total, plans.count)
+            await showAccountNotification(account, adding: added, eventIDs: messages.map(\.eventID), sink: sink) { total, rooms in
+                self.texts.summary(total, rooms)
             }
             return
         }
@@ -243,8 +245,9 @@ actor Notifier {
 
     private var lastNotify: [UserID: ContinuousClock.Instant] = [:]
 
-    /// At most one Notify a second per account: in a burst the sync loop waits here, and what
-    /// arrives meanwhile comes in its next answer and is folded into the same notifications.
+    /// At most one round of notification updates a second per account: in a burst the sync loop
+    /// waits here, and what arrives meanwhile comes in its next answer and is folded into the
+    /// same notifications.
     private func pace(_ account: UserID) async {
         let now = ContinuousClock.now
         if let last = lastNotify[account], now < last.advanced(by: .seconds(1)) {
@@ -260,7 +263,7 @@ actor Notifier {
         if actions == nil { await readCapabilities() }
         // A locked account's notification offers only Unlock…, and only where a PIN prompt can be shown.
         let offered = actions == true && PinEntry.isInstalled ? ["unlock", texts.unlock] : []
-        await showAccountNotification(account, adding: adding, eventIDs: eventIDs, sink: sink, actions: offered) { total in
+        await showAccountNotification(account, adding: adding, eventIDs: eventIDs, sink: sink, actions: offered) { total, _ in
             self.texts.discreet(label, total)
         }
     }
@@ -271,13 +274,12 @@ actor Notifier {
     /// The account's one notification standing for all its rooms: the discreet form while
     /// locked, or a catch-up summary. Room counts keep adding up beneath it.
     private func showAccountNotification(_ account: UserID, adding: [String: Int], eventIDs: [String], sink: any NotificationSink,
-                                         actions: [String] = [], body: (Int) -> String) async {
+                                         actions: [String] = [], body: (Int, Int) -> String) async {
         do {
-            let total = try store.addRoomCounts(account, adding)
+            let (total, rooms) = try store.addRoomCounts(account, adding)
             let replaces = (try store.account(account))?.discreetNotificationID ?? 0
-            await pace(account)
             let id = try await sink.notify(NotificationRequest(
-                replacesID: replaces, summary: "Herald", body: body(total), actions: actions,
+                replacesID: replaces, summary: "Herald", body: body(total, rooms), actions: actions,
                 hints: [("category", .string("im.received")), ("desktop-entry", .string("herald")), ("urgency", .byte(1))]))
             try store.setDiscreetNotification(id, for: account)
             try store.markHandled(account, eventIDs: eventIDs)
@@ -304,7 +306,6 @@ actor Notifier {
             ? ["default", texts.open, "mark-read", texts.markRead, "mute-1h", texts.muteHour] : []
         let request = NotificationRequest(replacesID: plan.replacesID, summary: plan.summary, body: plan.body,
                                           actions: offered, hints: hints)
-        await pace(account)
         do {
             let id = try await sink.notify(request)
             try store.markShown(account, roomID: plan.roomID, notificationID: id, count: plan.count, eventIDs: eventIDs,

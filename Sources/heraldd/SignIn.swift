@@ -66,7 +66,7 @@ extension Daemon {
         signIns.byID[session.id] = session
         let id = session.id
         session.expiry = Task {
-            do { try await Task.sleep(for: SignInSessions.lifetime) } catch { return }
+            do { try await self.timers.sleep(for: SignInSessions.lifetime) } catch { return }
             await self.expireSignIn(id)
         }
         logger.info("sign-in begun", metadata: ["homeserver": "\(base)", "flows": "\(flows.types.joined(separator: ","))"])

@@ -26,13 +26,14 @@ struct WatchdogService: Service {
     let heartbeats: Heartbeats
     /// A loop silent for longer than this is wedged; see `wedgedAfter(watchdog:pollMilliseconds:)`.
     let wedgedAfter: Duration
+    var timers = Timers(bus: nil)
 
-    static func fromEnvironment(heartbeats: Heartbeats, pollMilliseconds: Int) -> WatchdogService? {
+    static func fromEnvironment(heartbeats: Heartbeats, pollMilliseconds: Int, timers: Timers) -> WatchdogService? {
         var usec: UInt64 = 0
         guard sd_watchdog_enabled(0, &usec) > 0, usec > 0 else { return nil }
         let watchdog = Duration.microseconds(Int64(clamping: usec))
         return WatchdogService(interval: watchdog / 2, heartbeats: heartbeats,
-                               wedgedAfter: wedgedAfter(watchdog: watchdog, pollMilliseconds: pollMilliseconds))
+                               wedgedAfter: wedgedAfter(watchdog: watchdog, pollMilliseconds: pollMilliseconds), timers: timers)
     }
 
     /// Three watchdog periods (180 s with the unit's WatchdogSec=60: above a 30 s long poll
@@ -53,7 +54,8 @@ struct WatchdogService: Service {
             ServiceStatus.shared.setWedged(stale)  // sent only when the line changes
             ServiceStatus.shared.refresh()  // catches account changes no hook reported
             let pause = interval
-            _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
+            let timers = self.timers
+            _ = try? await cancelWhenGracefulShutdown { try await timers.sleep(for: pause) }
         }
     }
 }
