@@ -20,7 +20,7 @@ VENV   := .venv
 PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?= -v
 
-.PHONY: all deps build test unit-test integration-test demo clean install uninstall
+.PHONY: all deps build test unit-test integration-test demo bench clean install uninstall
 
 all: build
 
@@ -39,6 +39,12 @@ test: deps
 integration-test:
 	bin="$$(swift build --show-bin-path)"; \
 	HERALD_BIN_DIR="$$bin" $(PYTHON) -m pytest tests/integration $(PYTEST_ARGS)
+
+# The performance budget (DESIGN.md) against a bare Python /sync loop, on a release build.
+# BENCH_ARGS=--quick for a two-minute smoke run.
+bench: deps
+	swift build -c release
+	HERALD_BIN_DIR="$$(swift build -c release --show-bin-path)" $(PYTHON) bench/bench.py $(BENCH_ARGS)
 
 demo: deps build
 	HERALD_DEMO_SKIP_SETUP=1 scripts/demo.sh

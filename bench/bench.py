@@ -420,6 +420,38 @@ def wait_quiet(notes: Notifies, app: str, since: float, done: Callable[[list[dic
         time.sleep(0.1)
 
 
+def wait_settled(notes: Notifies, app: str, since: float, pid: int, done: Callable[[list[dict]], bool],
+                 quiet: float, timeout: float, after: float = 0.0) -> tuple[list[dict], bool]:
+    """Waits until the notifier has finished with what it was sent: either ``done(records)``
+    holds, or the notifier has settled: a Notify came at or after ``after``, then nothing for ``quiet`` s,
+    neither a new Notify nor a CPU tick. Settling covers notifiers that summarise, so the texts
+    ``done`` looks for never appear. Both ways then wait out ``quiet`` s without a new Notify.
+    Returns (records since ``since``, whether ``done`` held)."""
+    deadline = time.monotonic() + timeout
+    last_n, last_ticks, last_change = -1, -1, time.monotonic()
+    while True:
+        recs = notes.of(app, since)
+        try:
+            ticks = cpu_ticks(pid)
+        except (FileNotFoundError, ProcessLookupError):
+            ticks = last_ticks
+        now = time.monotonic()
+        if len(recs) != last_n:
+            last_n, last_ticks, last_change = len(recs), ticks, now
+            quiet_since = now
+        elif ticks != last_ticks:
+            last_ticks, last_change = ticks, now
+        ok = done(recs)
+        notified_after = any(r["t"] >= after for r in recs)
+        if ok and now - quiet_since >= quiet:
+            return recs, True
+        if notified_after and now - last_change >= quiet:
+            return recs, ok
+        if now >= deadline:
+            return recs, ok
+        time.sleep(0.1)
+
+
 class TimedHerald(he.Herald):
     """heraldd whose start is timed: exec -> READY=1 on the bench's NOTIFY_SOCKET."""
 
@@ -430,7 +462,6 @@ class TimedHerald(he.Herald):
         with open(self.log_path, "ab") as f:
             f.write(f"===== heraldd start #{self.starts} at {time.strftime('%H:%M:%S')} =====\n".encode())
         mark = listener.mark() if listener else 0
-        built = os.stat(self.heraldd).st_mtime
         t_wall = time.time()
         t0 = time.monotonic()
         self.proc = he.spawn([str(self.heraldd)], log_path=self.log_path, env=self.env)
@@ -438,7 +469,7 @@ class TimedHerald(he.Herald):
         ready = listener.wait_for("READY=1", mark, timeout) if listener else None
         self.wait_ready(timeout)
         t2 = time.monotonic()
-        return {"t_wall": t_wall, "binary_mtime": built, "spawn_ms": (t1 - t0) * 1000,
+        return {"t_wall": t_wall, "spawn_ms": (t1 - t0) * 1000,
                 "ready_ms": None if ready is None else (ready - t0) * 1000,
                 "ready_after_spawn_ms": None if ready is None else (ready - t1) * 1000,
                 "answers_ctl_ms": (t2 - t0) * 1000}
@@ -543,7 +574,7 @@ class Bench:
         self.burst_n, self.burst_rooms = (60, 10) if q else (200, 10)
         self.backlog_n, self.backlog_rooms = (200, 20) if q else (1000, 20)
         self.startup_cycles = 1 if q else 3
-        self.spacing = 0.3
+        self.spacing = args.spacing
         self.quiet = 2.0
 
         self.synapse: Optional[he.Synapse] = None
@@ -738,38 +769,51 @@ class Bench:
             if pause > 0:
                 time.sleep(pause)
 
-        def all_seen(_recs) -> bool:
-            bodies = [r["body"] for r in self.notes.of("Herald", t_begin) + self.notes.of(FLOOR_APP_NAME, t_begin)]
-            return all(any(m["text"] in b for b in bodies) for m in sent)
-        wait_quiet(self.notes, "Herald", t_begin, all_seen, quiet=0.5, timeout=15)
+        last_texts = [max((m for m in sent if m["app"] == app), key=lambda m: m["i"])["text"]
+                      for app in ("Herald", FLOOR_APP_NAME)]
 
-        out: dict[str, Any] = {"sent_per_side": n, "spacing_ms": self.spacing * 1000}
+        def all_covered(_recs) -> bool:
+            bodies = [r["body"] for r in self.notes.of("Herald", t_begin) + self.notes.of(FLOOR_APP_NAME, t_begin)]
+            return all(any(t in b for b in bodies) for t in last_texts)
+        wait_quiet(self.notes, "Herald", t_begin, all_covered, quiet=1.5, timeout=15)
+
+        # A message counts as notified by the first Notify that shows it or a later message of the
+        # same room: a notifier that folds messages (one Notify standing for several) tells the user
+        # about message k when it shows message k+1 with a count.
+        out: dict[str, Any] = {"sent_per_side": n, "spacing_ms": self.spacing * 1000,
+                               "rule": "latency of message k = first Notify showing message k or a later one of the room"}
         for app in ("Herald", FLOOR_APP_NAME):
-            recs = self.notes.of(app, t_begin)
-            lat_sent, lat_start, missing, dup, negative, warm = [], [], 0, 0, 0, None
-            for m in (x for x in sent if x["app"] == app):
-                hits = [r for r in recs if m["text"] in r["body"]]
-                if not hits:
+            recs = sorted(self.notes.of(app, t_begin), key=lambda r: r["t"])
+            mine = sorted((x for x in sent if x["app"] == app), key=lambda x: x["i"])
+            lat_sent, lat_start, missing, dup, negative, folded, warm = [], [], 0, 0, 0, 0, None
+            for k, m in enumerate(mine):
+                later = [x["text"] for x in mine[k:]]
+                cover = next((r for r in recs if any(t in r["body"] for t in later)), None)
+                own = [r for r in recs if m["text"] in r["body"]]
+                if cover is None:
                     missing += 1 if m["i"] >= 0 else 0
                     continue
-                dup += len(hits) - 1
-                first = min(h["t"] for h in hits)
-                a, b = (first - m["t_sent"]) * 1000, (first - m["t_start"]) * 1000
+                dup += max(0, len(own) - 1)
+                a, b = (cover["t"] - m["t_sent"]) * 1000, (cover["t"] - m["t_start"]) * 1000
                 if m["i"] < 0:
                     warm = {"from_send_returned_ms": r3(a), "from_send_start_ms": r3(b)}
                     continue
+                folded += not own
                 lat_sent.append(a)
                 lat_start.append(b)
                 negative += a < 0
             out[app] = {"from_send_returned_ms": {k: r3(v) for k, v in summary(lat_sent).items()},
                         "from_send_start_ms": {k: r3(v) for k, v in summary(lat_start).items()},
-                        "missing": missing, "duplicates": dup, "notified_before_send_returned": negative,
-                        "notify_calls": len(recs), "warm_up": warm}
+                        "missing": missing, "folded_into_a_later_notify": folded, "shown_again": dup,
+                        "notified_before_send_returned": negative, "notify_calls": len(recs), "warm_up": warm}
             who = "heraldd" if app == "Herald" else "the floor"
             if missing:
-                self.observe(f"latency: {who} never notified {missing} of {n} messages")
+                self.observe(f"latency: {who} never notified {missing} of {n} messages (not even folded into a later one)")
+            if folded:
+                self.observe(f"latency: {who} folded {folded} of {n} messages (sent {self.spacing * 2000:.0f} ms apart "
+                             f"per side) into a later Notify instead of showing them")
             if dup:
-                self.observe(f"latency: {who} notified {dup} message(s) more than once")
+                self.observe(f"latency: {who} showed the same message again in {dup} extra Notify call(s)")
             if not lat_sent:
                 raise MeasureError(f"latency: no Notify from {who} matched any message")
         self.details["latency"] = out
@@ -783,8 +827,9 @@ class Bench:
         last_text = {rooms[i % len(rooms)]: texts[i] for i in range(n)}
         m_h, m_f = Meter(hp), Meter(fp)
         t_begin = time.time()
+        t_last = t_begin
         for i, text in enumerate(texts):
-            self.send(self.sender, rooms[i % len(rooms)], text)
+            t_last, _ = self.send(self.sender, rooms[i % len(rooms)], text)
         send_s = time.time() - t_begin
 
         def herald_done(recs):
@@ -792,8 +837,8 @@ class Bench:
 
         def floor_done(recs):
             return sum(1 for r in recs if r["body"].startswith(f"burst {run} ")) >= n
-        recs_h, ok_h = wait_quiet(self.notes, "Herald", t_begin, herald_done, self.quiet, 60)
-        recs_f, ok_f = wait_quiet(self.notes, FLOOR_APP_NAME, t_begin, floor_done, self.quiet, 30)
+        recs_h, ok_h = wait_settled(self.notes, "Herald", t_begin, hp, herald_done, self.quiet, 60, after=t_last)
+        recs_f, ok_f = wait_settled(self.notes, FLOOR_APP_NAME, t_begin, fp, floor_done, self.quiet, 30, after=t_last)
         d_h, d_f = m_h.stop(), m_f.stop()
         # Herald's final count per room (its body ends "N new messages")
         counts = {}
@@ -812,9 +857,13 @@ class Bench:
             out[side]["cpu_ms_per_message_schedstat"] = r3(d["cpu_ms_schedstat"] / n)
             out[side]["cpu_ms_per_notify"] = r3(d["cpu_ms"] / calls) if calls else None
             out[side]["cpu_ms_per_notify_schedstat"] = r3(d["cpu_ms_schedstat"] / calls) if calls else None
+        out["Herald"]["last_bodies"] = [r["body"][:120] for r in recs_h[-3:]]
         if not ok_h:
-            self.observe(f"burst: heraldd's last Notify of some room never showed that room's last message "
-                         f"({len(counts)}/{len(rooms)} rooms did)")
+            self.observe(f"burst: {len(rooms) - len(counts)} of {len(rooms)} rooms never had their last message shown "
+                         f"({len(recs_h)} Notify calls for {n} messages; the last said {recs_h[-1]['body'][:80]!r})"
+                         if recs_h else "burst: no Notify from heraldd")
+        if not ok_f:
+            self.observe(f"burst: the floor showed {len(set(floor_texts))} of {n} messages")
         if not recs_h:
             raise MeasureError("burst: no Notify from heraldd")
         self.details["burst"] = out
@@ -847,7 +896,7 @@ class Bench:
 
         def herald_done(recs):
             return all(any(t in r["body"] for r in recs) for t in last.values())
-        recs, ok = wait_quiet(self.notes, "Herald", st["t_wall"], herald_done, self.quiet, 60)
+        recs, ok = wait_settled(self.notes, "Herald", st["t_wall"], hp, herald_done, self.quiet, 60)
         cpu = meter.stop()
         backlog_recs = [r for r in recs if f"backlog {run} " in r["body"]]
         rooms_done = sum(1 for t in last.values() if any(t in r["body"] for r in recs))
@@ -855,9 +904,11 @@ class Bench:
                          "first_notify_s": r3(min(r["t"] for r in recs) - st["t_wall"]) if recs else None,
                          "notify_calls": len(recs), "backlog_notify_calls": len(backlog_recs),
                          "rooms_showing_last_message": rooms_done, "cpu": cpu,
-                         "count_lines": sorted({r["body"].rsplit("\n", 1)[-1] for r in backlog_recs})}
-        if not ok:
-            self.observe(f"backlog: heraldd showed the last message of only {rooms_done}/{len(rooms)} rooms")
+                         "count_lines": sorted({r["body"].rsplit("\n", 1)[-1] for r in backlog_recs}),
+                         "last_bodies": [r["body"][:120] for r in recs[-3:]]}
+        if not ok and recs:
+            self.observe(f"backlog: heraldd showed the last message of {rooms_done}/{len(rooms)} rooms, in "
+                         f"{len(recs)} Notify call(s); its last said {recs[-1]['body'][:80]!r}")
         if not recs:
             raise MeasureError("backlog: no Notify from heraldd after the restart")
 
@@ -868,7 +919,7 @@ class Bench:
 
         def floor_done(recs):
             return all(any(t in r["body"] for r in recs) for t in last.values())
-        recs_f, ok_f = wait_quiet(self.notes, FLOOR_APP_NAME, stf["t_wall"], floor_done, self.quiet, 60)
+        recs_f, ok_f = wait_settled(self.notes, FLOOR_APP_NAME, stf["t_wall"], fp, floor_done, self.quiet, 60)
         out[FLOOR_APP_NAME] = {"seconds": r3(max(r["t"] for r in recs_f) - stf["t_wall"]) if recs_f else None,
                                "first_notify_s": r3(min(r["t"] for r in recs_f) - stf["t_wall"]) if recs_f else None,
                                "notify_calls": len(recs_f), "cpu": meter_f.stop(),
@@ -1043,7 +1094,7 @@ class Bench:
             h, f = bl["Herald"], bl.get(FLOOR_APP_NAME, {})
             row("backlog_s", f"backlog of {bl['messages']} msgs / {bl['rooms']} rooms: start → last Notify", "s",
                 h["seconds"], f.get("seconds"), "≤ 2 s", h["seconds"] is not None and h["seconds"] <= 2.0,
-                "includes process start; quiet 2 s after")
+                "from exec, so process start is included; ends at the last Notify before 2 s of quiet")
             row("backlog_notifies", "backlog: Notify calls", "calls", h["notify_calls"], f.get("notify_calls"), "", None)
         if len(self.startups_h) > 1:
             hs = [s["ready_ms"] for s in self.startups_h[1:]]
@@ -1125,11 +1176,8 @@ class Bench:
             self.peak = {"herald": memory(self.herald_pid())["VmHWM_MB"], "floor": memory(self.floor_pid())["VmHWM_MB"]}
         except Exception:
             pass
-        if len({s["binary_mtime"] for s in self.startups_h}) > 1:
-            self.observe("heraldd was rebuilt between two of its starts in this run: the figures mix builds")
-        if built() != self.details["binaries_built"]:
-            self.details["binaries_rebuilt_during_run"] = built()
-            log(f"heraldd/heraldctl were rebuilt during the run ({built()})")
+        if built() != self.details["binaries_built"]:  # cannot happen to the copies; kept as a guard
+            self.observe(f"the benchmarked binaries changed during the run ({built()})")
         exclude = {p for p in (self.herald.pid if self.herald and self.herald.running() else None,
                                self.floor.proc.pid if self.floor and self.floor.proc else None,
                                self.synapse.proc.pid if self.synapse and self.synapse.proc else None) if p}
@@ -1137,7 +1185,7 @@ class Bench:
         if self.details["machine"]["busy_other_processes_at_end"]:
             self.observe("other processes were busy on this machine during the run: "
                          + ", ".join(self.details["machine"]["busy_other_processes_at_end"]))
-        self.details["startups"] = {"herald": [{k: r3(v) for k, v in s.items() if k not in ("t_wall", "binary_mtime")} for s in self.startups_h],
+        self.details["startups"] = {"herald": [{k: r3(v) for k, v in s.items() if k != "t_wall"} for s in self.startups_h],
                                     "floor": [{k: r3(v) for k, v in s.items() if k != "t_wall"} for s in self.startups_f],
                                     "herald_stops": [{k: r3(v) for k, v in s.items()} for s in self.stops_h]}
         for s in self.stops_h:
@@ -1215,12 +1263,34 @@ def default_bin_dir() -> Path:
     return REPO / ".build" / "debug"
 
 
+def snapshot_binaries(bin_dir: Path, dest: Path) -> Path:
+    """Copies heraldd, heraldctl (and SwiftPM resource bundles) so that a rebuild by someone else
+    during the run cannot mix builds. Retries when a copy does not run (caught mid-link)."""
+    for attempt in range(4):
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir(parents=True)
+        for name in ("heraldd", "heraldctl"):
+            shutil.copy2(bin_dir / name, dest / name)  # keeps the build's mtime
+        for res in bin_dir.glob("*.resources"):
+            shutil.copytree(res, dest / res.name, symlinks=True)
+        p = subprocess.run([str(dest / "heraldd"), "--version"], capture_output=True, text=True, timeout=30)
+        q = subprocess.run([str(dest / "heraldctl"), "--help"], capture_output=True, text=True, timeout=30)
+        if p.returncode == 0 and q.returncode == 0:
+            return dest
+        time.sleep(5)
+    raise he.HarnessError(f"the binaries in {bin_dir} do not run (a build in progress?)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description="Herald's benchmark: heraldd against a bare Python /sync loop.")
     ap.add_argument("--quick", action="store_true", help="smoke run: fewer messages, 10 accounts, short windows (< 2 min)")
     ap.add_argument("--bin-dir", type=Path, help="where heraldd and heraldctl are (default: see README)")
     ap.add_argument("--out", type=Path, default=HERE / "out" / "results.json", help="JSON results (default bench/out/results.json)")
     ap.add_argument("--messages", type=int, help="latency messages per side (default 40, quick 12)")
+    ap.add_argument("--spacing", type=float, default=0.6,
+                    help="seconds between latency messages (default 0.6; they alternate between the two sides, so "
+                         "each side gets one every 1.2 s: a person's pace, past heraldd's one-update-a-second "
+                         "burst limit, which a faster rate would measure instead of latency)")
     ap.add_argument("--accounts", type=int, help="accounts in the many-accounts phase (default 50, quick 10)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, databases)")
     args = ap.parse_args()
@@ -1233,7 +1303,6 @@ def main() -> int:
     except he.HarnessError as e:
         print(f"bench: {e}", file=sys.stderr)
         return 1
-    version = subprocess.run([str(bin_dir / "heraldd"), "--version"], capture_output=True, text=True).stdout.strip()
 
     def on_term(signum, frame):
         STOP.set()
@@ -1242,7 +1311,16 @@ def main() -> int:
         signal.signal(sig, on_term)
 
     workdir = Path(tempfile.mkdtemp(prefix="herald-bench-"))
-    bench = Bench(args, bin_dir, workdir)
+    try:
+        run_bin = snapshot_binaries(bin_dir, workdir / "bin")
+    except (he.HarnessError, OSError, subprocess.TimeoutExpired, KeyboardInterrupt) as e:
+        shutil.rmtree(workdir, ignore_errors=True)
+        if isinstance(e, KeyboardInterrupt):
+            return 130
+        print(f"bench: {e}", file=sys.stderr)
+        return 1
+    version = subprocess.run([str(run_bin / "heraldd"), "--version"], capture_output=True, text=True).stdout.strip()
+    bench = Bench(args, run_bin, workdir)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     rc = 1
     interrupted = False
@@ -1253,6 +1331,7 @@ def main() -> int:
         log("interrupted: cleaning up")
     finally:
         bench.stop()
+        shutil.rmtree(run_bin, ignore_errors=True)
     if interrupted:
         log(f"work directory kept: {workdir}")
         return 130
