@@ -1,0 +1,58 @@
+"""The desktop around Herald (issue 3): the token key kept by a real Secret Service
+(gnome-keyring), and every account locking when the screen saver starts."""
+import glob
+import os
+import shutil
+import subprocess
+import time
+
+import herald_env as he
+
+
+def test_token_key_in_gnome_keyring_when_a_secret_service_runs(bin_dir, bus, recorder, tmp_path, synapse, users, dm):
+    daemon = shutil.which("gnome-keyring-daemon")
+    assert daemon, "gnome-keyring-daemon is missing: install the Debian package gnome-keyring (make deps)"
+    home = tmp_path / "keyring"
+    for d in ("home", "data", "config", "run"):
+        (home / d).mkdir(parents=True)
+    (home / "run").chmod(0o700)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home / "home"), "XDG_DATA_HOME": str(home / "data"),
+           "XDG_CONFIG_HOME": str(home / "config"), "XDG_RUNTIME_DIR": str(home / "run"),
+           "DBUS_SESSION_BUS_ADDRESS": bus.address}
+    # --unlock reads the login keyring's password from standard input and creates it unlocked.
+    keyring = subprocess.Popen([daemon, "--foreground", "--unlock", "--components=secrets"], env=env,
+                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    keyring.stdin.write(b"herald-test-password")
+    keyring.stdin.close()
+    h = he.Herald(bin_dir, tmp_path / "herald-keyring", bus.address)
+    try:
+        he.wait_until(lambda: bus.name_has_owner("org.freedesktop.secrets"), 15, what="the Secret Service")
+        time.sleep(0.5)  # the login collection is made just after the name is taken
+        h.start()
+        status = h.ctl_json("status")
+        assert status["secrets"] == "secret-service"
+        h.sign_in(synapse.url, users.alice)
+        synapse.send_text(users.bob.token, dm, "sealed with the keyring's key")
+        recorder.wait_for_text("sealed with the keyring's key", timeout=10)
+        assert not glob.glob(str(h.state_home / "herald" / "token.key")), "no key file when the keyring keeps the key"
+    finally:
+        h.stop()
+        keyring.terminate()
+        keyring.wait(5)
+
+
+def test_every_account_locks_when_the_screen_saver_starts(herald, synapse, users, bus):
+    carol = he.new_user(synapse, "carol", "Carol Petit")
+    herald.sign_in(synapse.url, users.alice)
+    herald.sign_in(synapse.url, carol)
+    assert [a["locked"] for a in herald.accounts()] == [False, False]
+    from jeepney import new_signal, DBusAddress
+    with bus.connect() as conn:
+        conn.send(new_signal(DBusAddress("/org/freedesktop/ScreenSaver", interface="org.freedesktop.ScreenSaver"),
+                             "ActiveChanged", "b", (True,)))
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            if all(a["locked"] for a in herald.accounts()):
+                return
+            time.sleep(0.1)
+    raise AssertionError(f"accounts not locked after ActiveChanged(true): {herald.accounts()}")
