@@ -1,5 +1,6 @@
 import Foundation
 import HeraldControl
+import HeraldCore
 import HeraldHTTP
 import HeraldMatrix
 

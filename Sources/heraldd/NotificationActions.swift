@@ -55,25 +55,8 @@ enum Launcher {
             env["XDG_ACTIVATION_TOKEN"] = activationToken
             env["DESKTOP_STARTUP_ID"] = activationToken
         }
-        let argv = ["xdg-open", url]
-        var pid = pid_t()
-        var cargs = argv.map { strdup($0) } + [nil]
-        var cenv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            cargs.forEach { free($0) }
-            cenv.forEach { free($0) }
-        }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // The child must not inherit heraldd's blocked signals.
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        guard posix_spawnp(&pid, "xdg-open", nil, &attributes, &cargs, &cenv) == 0 else { return false }
+        guard let child = Spawn.start(["xdg-open", url], environment: env) else { return false }
         // Reap it off the cooperative pool.
-        let child = pid
         DispatchQueue.global(qos: .utility).async { var status: Int32 = 0; _ = waitpid(child, &status, 0) }
         return true
     }

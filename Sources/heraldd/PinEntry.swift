@@ -30,25 +30,15 @@ enum PinEntry {
         posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
         posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
         for fd in toChild + fromChild { posix_spawn_file_actions_addclose(&actions, fd) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        var pid = pid_t()
-        var argv: [UnsafeMutablePointer<CChar>?] = [strdup("pinentry"), nil]
-        defer { argv.forEach { free($0) } }
-        let spawned = posix_spawnp(&pid, "pinentry", &actions, &attributes, &argv, environ)
+        let pid = Spawn.start(["pinentry"], fileActions: &actions)
         close(toChild[0])
         close(fromChild[1])
         defer {
             close(toChild[1])
             close(fromChild[0])
-            if spawned == 0 { var status: Int32 = 0; waitpid(pid, &status, 0) }
+            if let pid { var status: Int32 = 0; waitpid(pid, &status, 0) }
         }
-        guard spawned == 0 else { return nil }
+        guard pid != nil else { return nil }
         let input = fdopen(fromChild[0], "r")
         defer { if let input { fclose(input) } }
         guard let input else { return nil }
