@@ -57,6 +57,8 @@ actor Daemon: ControlHandler {
     }
 
     func startAll() throws {
+        // The ledger only has to outlive replays of recent answers: a month of shown events is plenty.
+        try? store.pruneLedger(olderThan: Date().timeIntervalSince1970 - 30 * 86_400)
         for account in try store.accounts() where account.state != "signed_out" {
             start(account)
         }

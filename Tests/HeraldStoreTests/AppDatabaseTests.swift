@@ -106,3 +106,24 @@ struct AccountSecurityTests {
         #expect(try db.pendingLogouts().isEmpty)
     }
 }
+
+struct LedgerPruningTests {
+    @Test func pruningDropsOnlyOldShownEvents() throws {
+        let alice = UserID("@alice:x")!
+        let db = try AppDatabase.inMemory()
+        try db.insertAccount(StoredAccount(userID: alice, homeserver: "https://x", deviceID: "D", accessToken: [1], stateSince: 1), now: 1)
+        func msg(_ id: String) -> IncomingMessage {
+            IncomingMessage(eventID: id, roomID: "!r:x", sender: "@b:x", senderName: "B", content: .text("t"), timestamp: 0)
+        }
+        _ = try db.commit(SyncCommit(userID: alice, nextBatch: "s1", messages: [msg("$old"), msg("$unshown")]), now: 100)
+        try db.markShown(alice, roomID: "!r:x", notificationID: 1, count: 1, eventIDs: ["$old"])
+        _ = try db.commit(SyncCommit(userID: alice, nextBatch: "s2", messages: [msg("$new")]), now: 10_000)
+        try db.markShown(alice, roomID: "!r:x", notificationID: 1, count: 2, eventIDs: ["$new"])
+        try db.pruneLedger(olderThan: 5_000)
+        // The old shown event is gone (a replay would show it again, but no replay reaches back a month);
+        // the unshown one stays until it is shown.
+        let again = try db.commit(SyncCommit(userID: alice, nextBatch: "s3", messages: [msg("$old"), msg("$new"), msg("$unshown")]), now: 10_001)
+        #expect(again.map(\.eventID) == ["$old"])
+        #expect(try db.unshown(alice)["!r:x"]?.contains("$unshown") == true)
+    }
+}
