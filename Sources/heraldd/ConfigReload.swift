@@ -1,3 +1,4 @@
+import Foundation
 import HeraldCore
 import Logging
 import ServiceLifecycle
@@ -39,6 +40,8 @@ struct ConfigReloadService: Service {
         }
         let poll = pollFixed ? await daemon.pollMilliseconds : new.pollSeconds * 1000
         await daemon.configure(pollMilliseconds: poll, idleLockMinutes: new.idleLockMinutes)
+        await daemon.configure(openURL: new.openURL)
+        await daemon.notifier.setQuietHours(new.quietHours)
         for i in changes.indices where changes[i].key == "sync.poll_seconds" && pollFixed {
             changes[i].effect = "ignored: --poll-milliseconds overrides it"
         }
@@ -66,6 +69,12 @@ struct ConfigChange: Equatable {
         differs("lock.idle_minutes", a.idleLockMinutes, b.idleLockMinutes, { "\($0)" }, "from the next unlock on")
         differs("network.ca_file", a.caFile, b.caFile, { $0 ?? "none" },
                 "once heraldd restarts: the HTTP client keeps its TLS settings")
+        differs("notifications.open_url", a.openURL, b.openURL, { $0 }, "now")
+        differs("quiet_hours", a.quietHours, b.quietHours, { q in
+            q.map { String(format: "%02d:%02d–%02d:%02d%@", $0.start / 60, $0.start % 60, $0.end / 60, $0.end % 60,
+                           $0.allowHighlights ? ", mentions through" : "") } ?? "none"
+        }, "now")
+        differs("notifications.language", a.language, b.language, { $0 }, "once heraldd restarts")
         differs("secrets.require_secret_service", a.requireSecretService, b.requireSecretService, { "\($0)" },
                 "once heraldd restarts: the token key is chosen at start")
         return out
