@@ -24,6 +24,10 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
+        // heraldd's global executor: a fixed pthread pool instead of libdispatch's, whose
+        // worker-pool monitor would wake the idle daemon once a second.
+        .target(name: "HeraldExecutor", linkerSettings: [.linkedLibrary("dl")]),
+
         // Pure domain logic: no I/O.
         .target(name: "HeraldCore", swiftSettings: strict),
         .target(
@@ -68,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "heraldd",
             dependencies: [
-                "HeraldCore", "HeraldStore", "HeraldHTTP", "HeraldMatrix", "HeraldDBus", "HeraldControl", "HeraldSecrets", "HeraldJournal", "CSystemd",
+                "HeraldCore", "HeraldStore", "HeraldHTTP", "HeraldMatrix", "HeraldDBus", "HeraldControl", "HeraldSecrets", "HeraldJournal", "HeraldExecutor", "CSystemd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -85,6 +89,7 @@ let package = Package(
         .testTarget(name: "HeraldSecretsTests", dependencies: ["HeraldSecrets", "HeraldDBus"], swiftSettings: strict),
         .testTarget(name: "HeraldJournalTests", dependencies: ["HeraldJournal"], swiftSettings: strict),
         .testTarget(name: "HeraldAutostartTests", dependencies: ["HeraldAutostart"], swiftSettings: strict),
+        .testTarget(name: "HeraldExecutorTests", dependencies: ["HeraldExecutor"], swiftSettings: strict),
         .testTarget(name: "HeraldControlTests", dependencies: ["HeraldControl"], swiftSettings: strict),
         .testTarget(name: "HeraldMatrixTests", dependencies: ["HeraldMatrix", "HeraldCore", "HeraldHTTP"], swiftSettings: strict),
     ]

@@ -178,8 +178,9 @@ public final class BusConnection: @unchecked Sendable {
     public func sleep(for duration: Duration) async throws {
         let (seconds, attoseconds) = duration.components
         let usec = UInt64(max(0, seconds)) * 1_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000_000)
-        // Leeway lets the kernel coalesce wake-ups: a tenth of the wait, a second at most.
-        let accuracy = min(1_000_000, max(1_000, usec / 10))
+        // Leeway lets wake-ups coalesce: a tenth of a long wait, a second at most. A short wait
+        // (pacing a burst of notifications) is on time: it delays what the user sees.
+        let accuracy = usec < 2_000_000 ? 1_000 : min(1_000_000, usec / 10)
         let timer = EventTimer()
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in

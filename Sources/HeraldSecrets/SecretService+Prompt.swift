@@ -23,7 +23,7 @@ extension SecretService {
         try await bus.call(destination: Self.name, path: prompt, interface: Self.promptInterface, member: "Prompt",
                            build: { try $0.string("") },  // no parent window
                            decode: { _ in () })
-        guard let completion = await Self.first(of: completions, within: timeout) else {
+        guard let completion = await Self.first(of: completions, within: timeout, on: bus) else {
             try Task.checkCancellation()
             _ = try? await bus.call(destination: Self.name, path: prompt, interface: Self.promptInterface, member: "Dismiss",
                                     decode: { _ in () })
@@ -44,14 +44,15 @@ extension SecretService {
         }
     }
 
-    private static func first<T: Sendable>(of stream: AsyncStream<T>, within timeout: Duration) async -> T? {
+    /// The timeout sleeps on the bus's own event loop, not `Task.sleep` (see BusConnection.sleep).
+    private static func first<T: Sendable>(of stream: AsyncStream<T>, within timeout: Duration, on bus: BusConnection) async -> T? {
         await withTaskGroup(of: T?.self) { group in
             group.addTask {
                 for await value in stream { return value }
                 return nil
             }
             group.addTask {
-                try? await Task.sleep(for: timeout)
+                try? await bus.sleep(for: timeout)
                 return nil
             }
             let first = await group.next() ?? nil

@@ -13,7 +13,6 @@ import UnixSignals
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
-@main
 struct HeraldDaemonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "heraldd",
@@ -111,6 +110,7 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
         await daemon.configure(openURL: settings.openURL)
         await daemon.configure(timers: Timers(bus: sessionBus))
         await notifier.setQuietHours(settings.quietHours)
+        await notifier.setTimers(Timers(bus: sessionBus))
 
         let server: ControlServer
         do {

@@ -56,8 +56,9 @@ enum Launcher {
             env["DESKTOP_STARTUP_ID"] = activationToken
         }
         guard let child = Spawn.start(["xdg-open", url], environment: env) else { return false }
-        // Reap it off the cooperative pool.
-        DispatchQueue.global(qos: .utility).async { var status: Int32 = 0; _ = waitpid(child, &status, 0) }
+        // Reaped on a thread of its own: off the cooperative pool, and not on libdispatch's
+        // worker pool, whose first use would start its once-a-second monitor (herald_executor.h).
+        Thread.detachNewThread { var status: Int32 = 0; _ = waitpid(child, &status, 0) }
         return true
     }
 }

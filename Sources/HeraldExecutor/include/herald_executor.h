@@ -1,0 +1,16 @@
+#pragma once
+
+/// Takes over Swift concurrency's global executor with a fixed pool of `threads` plain
+/// pthreads that sleep on a condition variable when there is no work.
+///
+/// Why: on Linux the default global executor is libdispatch, whose worker-pool monitor
+/// (`_dispatch_workq_monitor_pools`) wakes the process once a second, forever, as soon as
+/// the first worker thread has run. An idle daemon must not wake at all.
+///
+/// Only the plain enqueue is taken over; delayed jobs (`Task.sleep`) still go to libdispatch,
+/// so heraldd keeps its timers on its own sd-event loop. Returns 1 when the pool serves
+/// (also when it already did), 0 when the runtime offers no hook or one is already taken.
+int herald_executor_install(unsigned threads);
+
+/// Whether the calling thread is one of the pool's.
+int herald_executor_on_pool(void);
