@@ -29,10 +29,13 @@ public struct PlannedNotification: Sendable, Equatable {
 public struct RoomNotificationState: Sendable, Equatable, Codable {
     public var notificationID: UInt32
     public var count: Int
+    /// A mention among the messages it stands for: it stays urgent until the notification goes.
+    public var highlight: Bool
 
-    public init(notificationID: UInt32 = 0, count: Int = 0) {
+    public init(notificationID: UInt32 = 0, count: Int = 0, highlight: Bool = false) {
         self.notificationID = notificationID
         self.count = count
+        self.highlight = highlight
     }
 }
 
@@ -73,7 +76,7 @@ public enum NotificationPlanner {
             if count > 1 { body += "\n" + texts.newMessages(count) }
             return PlannedNotification(roomID: roomID, replacesID: state.notificationID, summary: summary,
                                        body: body, count: count, lastEventID: last.eventID,
-                                       highlight: batch.contains(where: \.highlight), sound: batch.compactMap(\.sound).last)
+                                       highlight: state.highlight || batch.contains(where: \.highlight), sound: batch.compactMap(\.sound).last)
         }
     }
 

@@ -155,6 +155,12 @@ public struct MatrixClient: Sendable {
                               body: [:], timeoutMilliseconds: 15_000)
     }
 
+    /// One event of a room (`GET /rooms/{roomId}/event/{eventId}`), as the client-server API serves it.
+    public func event(roomID: String, eventID: String, timeoutMilliseconds: Int = 5_000) async throws -> JSONValue {
+        try await request(.get, "/_matrix/client/v3/rooms/\(Self.escape(roomID))/event/\(Self.escape(eventID))",
+                          timeoutMilliseconds: timeoutMilliseconds, maxResponseBytes: 256 << 10)
+    }
+
     public func logout() async throws {
         _ = try await request(.post, "/_matrix/client/v3/logout", body: [:], timeoutMilliseconds: 15_000)
     }

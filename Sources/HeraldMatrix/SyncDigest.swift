@@ -181,7 +181,7 @@ public struct SyncDigest: Sendable {
 
     /// The notification content of one timeline event the push rules want shown, or nil when
     /// Herald cannot show it: own events, state, notices, edits, redacted or unknown content.
-    static func message(from e: JSONValue, roomID: String, me: UserID, name: (String) -> String?) -> IncomingMessage? {
+    public static func message(from e: JSONValue, roomID: String, me: UserID, name: (String) -> String?) -> IncomingMessage? {
         guard e["state_key"] == nil,
               let type = e["type"]?.string, let eventID = e["event_id"]?.string, eventID.utf8.count <= 255,
               let sender = e["sender"]?.string, sender != me.rawValue, let c = e["content"]

@@ -61,26 +61,47 @@ extension AppDatabase {
         }
     }
 
+    /// The newest recorded event of each of these rooms (real events only, not invitations).
+    public func latestEvents(_ id: UserID, in rooms: [String]) throws -> [String: String] {
+        try writer.read { db in
+            var out: [String: String] = [:]
+            for roomID in rooms {
+                out[roomID] = try String.fetchOne(db, sql: """
+                    SELECT eventID FROM ledger WHERE userID = ? AND roomID = ? AND eventID LIKE '$%'
+                    ORDER BY recordedAt DESC, rowid DESC LIMIT 1
+                    """, arguments: [id.rawValue, roomID])
+            }
+            return out
+        }
+    }
+
     public func notificationStates(of id: UserID) throws -> [String: RoomNotificationState] {
         try writer.read { db in
             var out: [String: RoomNotificationState] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT roomID, notificationID, notificationCount FROM room WHERE userID = ? AND notificationCount > 0",
+            for row in try Row.fetchAll(db, sql: """
+                SELECT roomID, notificationID, notificationCount, notificationHighlight FROM room
+                WHERE userID = ? AND notificationCount > 0
+                """,
                                         arguments: [id.rawValue]) {
-                out[row["roomID"]] = RoomNotificationState(notificationID: UInt32(row["notificationID"] as Int64), count: row["notificationCount"])
+                out[row["roomID"]] = RoomNotificationState(notificationID: UInt32(row["notificationID"] as Int64), count: row["notificationCount"],
+                                                            highlight: row["notificationHighlight"])
             }
             return out
         }
     }
 
     /// Records that a room's notification is on screen with this id, standing for these events.
+    /// `highlight`: a mention among them, so the notification stays urgent as later messages replace it.
     public func markShown(_ id: UserID, roomID: String, notificationID: UInt32, count: Int, eventIDs: [String],
-                          lastEventID: String? = nil) throws {
+                          lastEventID: String? = nil, highlight: Bool = false) throws {
         try writer.write { db in
             try db.execute(sql: """
-                INSERT INTO room (userID, roomID, notificationID, notificationCount, lastEventID) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO room (userID, roomID, notificationID, notificationCount, lastEventID, notificationHighlight)
+                VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT(userID, roomID) DO UPDATE SET notificationID = excluded.notificationID,
-                    notificationCount = excluded.notificationCount, lastEventID = COALESCE(excluded.lastEventID, lastEventID)
-                """, arguments: [id.rawValue, roomID, Int64(notificationID), count, lastEventID])
+                    notificationCount = excluded.notificationCount, lastEventID = COALESCE(excluded.lastEventID, lastEventID),
+                    notificationHighlight = excluded.notificationHighlight
+                """, arguments: [id.rawValue, roomID, Int64(notificationID), count, lastEventID, highlight])
             for e in eventIDs {
                 try db.execute(sql: "UPDATE ledger SET shown = 1 WHERE userID = ? AND eventID = ?", arguments: [id.rawValue, e])
             }

@@ -104,6 +104,19 @@ public struct AppDatabase: Sendable {
                 t.column("value", .text).notNull()
             }
         }
+        m.registerMigration("v2: a mention stays urgent until the room's notification goes") { db in
+            try db.alter(table: "room") { t in
+                t.add(column: "notificationHighlight", .boolean).notNull().defaults(to: false)
+            }
+            // Every path that ends a room's notification sets its count to 0; the mention ends with it.
+            try db.execute(sql: """
+                CREATE TRIGGER room_highlight_ends AFTER UPDATE OF notificationCount ON room
+                WHEN NEW.notificationCount = 0 AND NEW.notificationHighlight
+                BEGIN
+                    UPDATE room SET notificationHighlight = 0 WHERE userID = NEW.userID AND roomID = NEW.roomID;
+                END
+                """)
+        }
         return m
     }
 }

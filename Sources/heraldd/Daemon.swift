@@ -49,7 +49,10 @@ actor Daemon: ControlHandler {
 
     func configure(openURL: String) { self.openURL = openURL }
 
-    func configure(timers: Timers) { self.timers = timers }
+    func configure(timers: Timers) async {
+        self.timers = timers
+        await pins.setTimers(timers)
+    }
 
     func configure(pollMilliseconds: Int, idleLockMinutes: Int) {
         self.pollMilliseconds = pollMilliseconds
@@ -187,6 +190,49 @@ actor Daemon: ControlHandler {
     }
 
     // MARK: locking
+
+    private var presentationChanges = 0
+
+    /// Numbers each lock and unlock as it is decided, for the Notifier to keep them in order.
+    private func nextPresentationChange() -> Int {
+        presentationChanges += 1
+        return presentationChanges
+    }
+
+    /// Previews come back in the background: the unlock answers at once, and the rooms' latest
+    /// messages are fetched from the homeserver (their text was not kept while locked).
+    private func revealSoon(_ id: UserID) {
+        let change = nextPresentationChange()
+        Task {
+            let latest = await self.latestMessages(id)
+            await self.notifier.reveal(id, latest: latest, change: change)
+        }
+    }
+
+    /// The latest message of each room that has a notification waiting, at most a summary's
+    /// worth of rooms, fetched together; a room whose event cannot be had shows a count.
+    private func latestMessages(_ id: UserID) async -> [String: IncomingMessage] {
+        guard let session = sessions[id],
+              let states = try? store.notificationStates(of: id), !states.isEmpty,
+              states.count <= Notifier.roomsBeforeSummary,
+              let events = try? store.latestEvents(id, in: Array(states.keys)), !events.isEmpty,
+              let client = try? await session.client() else { return [:] }
+        let store = self.store
+        return await withTaskGroup(of: (String, IncomingMessage?).self) { group in
+            for (roomID, eventID) in events {
+                group.addTask {
+                    guard let event = try? await client.event(roomID: roomID, eventID: eventID) else { return (roomID, nil) }
+                    let message = SyncDigest.message(from: event, roomID: roomID, me: id) { sender in
+                        (try? store.displayName(of: sender, in: roomID, for: id)) ?? nil
+                    }
+                    return (roomID, message)
+                }
+            }
+            var out: [String: IncomingMessage] = [:]
+            for await (roomID, message) in group { out[roomID] = message }
+            return out
+        }
+    }
 
     private func relock(_ id: UserID) {
         unlocked.remove(id)
@@ -337,7 +383,7 @@ actor Daemon: ControlHandler {
             let wasUnlocked = unlocked.contains(a.userID)
             relock(a.userID)
             if wasUnlocked, presentation(a.userID) != .full {
-                await notifier.conceal(a.userID, label: a.userID.localpart)
+                await notifier.conceal(a.userID, label: a.userID.localpart, change: nextPresentationChange())
             }
             locked.append(a.userID.rawValue)
         }
@@ -352,7 +398,7 @@ actor Daemon: ControlHandler {
         let wasLocked = !unlocked.contains(id)
         unlocked.insert(id)
         scheduleIdleLock(id)
-        if wasLocked, presentation(id) == .full { await notifier.reveal(id) }
+        if wasLocked, presentation(id) == .full { revealSoon(id) }
         logger.info("unlocked", metadata: ["account": "\(id)"])
         return info(try store.account(id) ?? account)
     }
@@ -390,8 +436,10 @@ actor Daemon: ControlHandler {
         let before = presentation(a.userID)
         try store.setPreview(preview, for: a.userID)
         let after = presentation(a.userID)
-        if before == .full, after != .full { await notifier.conceal(a.userID, label: a.userID.localpart) }
-        if before != .full, after == .full { await notifier.reveal(a.userID) }
+        if before == .full, after != .full {
+            await notifier.conceal(a.userID, label: a.userID.localpart, change: nextPresentationChange())
+        }
+        if before != .full, after == .full { revealSoon(a.userID) }
     }
 
     // MARK: helpers

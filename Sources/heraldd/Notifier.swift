@@ -13,7 +13,22 @@ actor Notifier {
     private let logger: Logger
     private let texts: NotificationTexts
     private var quietHours: QuietHours?
+    private var timers = Timers(bus: nil)
+    /// Accounts locked since they last showed previews: what is shown for them is discreet,
+    /// whatever a sync loop decided before the lock.
+    private var concealed: Set<UserID> = []
+    /// The number of the newest lock or unlock the daemon asked for, per account. Each is
+    /// numbered when it is decided; one that arrives after a newer one is ignored, and an unlock
+    /// still showing previews stops when a lock comes.
+    private var presentationChange: [UserID: Int] = [:]
 
+    private func accept(_ account: UserID, change: Int) -> Bool {
+        if let newest = presentationChange[account], newest > change { return false }
+        presentationChange[account] = change
+        return true
+    }
+
+    func setTimers(_ t: Timers) { timers = t }
     func setQuietHours(_ q: QuietHours?) { quietHours = q }
 
     /// Minutes since local midnight.
@@ -90,6 +105,8 @@ actor Notifier {
         guard !messages.isEmpty else { return }
         // One round of updates a second per account, however many rooms it touches.
         await pace(account)
+        // Locked while waiting: nothing of the messages shows.
+        let presentation = concealed.contains(account) ? .discreet(label: account.localpart) : presentation
         let byRoom = Dictionary(grouping: messages, by: \.roomID).mapValues { $0.map(\.eventID) }
         guard enabled, let sink else {
             // Notifications are off: the events count as handled, so they never pop up later.
@@ -134,7 +151,7 @@ actor Notifier {
         for (roomID, events) in pending {
             let state = states[roomID] ?? RoomNotificationState()
             await deliverCount(account, roomID: roomID, count: state.count + events.count, replacing: state.notificationID,
-                               eventIDs: events, sink: sink)
+                               eventIDs: events, sink: sink, highlight: state.highlight)
         }
     }
 
@@ -178,7 +195,7 @@ actor Notifier {
                                              senderName: change.senderName, content: .text(text), timestamp: 0)
                 let rooms = (try? store.rooms(of: account)) ?? [:]
                 // Planned as if new, from one message fewer: the count stays where it was.
-                let base = RoomNotificationState(notificationID: state.notificationID, count: state.count - 1)
+                let base = RoomNotificationState(notificationID: state.notificationID, count: state.count - 1, highlight: state.highlight)
                 if let plan = NotificationPlanner.plan(messages: [edited], states: [change.roomID: base], rooms: rooms,
                                                        markup: await supportsMarkup(), texts: texts).first {
                     await deliver(plan, account: account, eventIDs: [], sink: sink)
@@ -188,7 +205,7 @@ actor Notifier {
                 try? await sink.close(state.notificationID)
             } else {
                 await deliverCount(account, roomID: change.roomID, count: state.count, replacing: state.notificationID,
-                                   eventIDs: [], sink: sink)
+                                   eventIDs: [], sink: sink, highlight: state.highlight)
             }
         }
     }
@@ -197,7 +214,9 @@ actor Notifier {
 
     /// Locking: every room notification of the account is withdrawn and replaced by one
     /// discreet notification standing for all of them.
-    func conceal(_ account: UserID, label: String) async {
+    func conceal(_ account: UserID, label: String, change: Int) async {
+        guard accept(account, change: change) else { return }
+        concealed.insert(account)
         guard let sink else { return }
         let states = (try? store.notificationStates(of: account)) ?? [:]
         // Forget the ids first, so the NotificationClosed signals that follow match nothing.
@@ -208,9 +227,12 @@ actor Notifier {
         }
     }
 
-    /// Unlocking: the discreet notification gives way to one per room, titled but without text
-    /// (the text of what came while locked was never kept).
-    func reveal(_ account: UserID) async {
+    /// Unlocking: the discreet notification gives way to one per room, with the room's latest
+    /// message where the daemon could fetch it (`latest`), else titled with a count: the text of
+    /// what came while locked was never kept. Stops if a newer lock arrives meanwhile.
+    func reveal(_ account: UserID, latest: [String: IncomingMessage] = [:], change: Int) async {
+        guard accept(account, change: change) else { return }
+        concealed.remove(account)
         guard let sink else { return }
         let discreet = (try? store.account(account))??.discreetNotificationID ?? 0
         if discreet != 0 {
@@ -218,8 +240,20 @@ actor Notifier {
             try? await sink.close(discreet)
         }
         let states = (try? store.notificationStates(of: account)) ?? [:]
+        let rooms = (try? store.rooms(of: account)) ?? [:]
+        let markup = await supportsMarkup()
         for (roomID, state) in states where state.count > 0 {
-            await deliverCount(account, roomID: roomID, count: state.count, replacing: 0, eventIDs: [], sink: sink)
+            guard presentationChange[account] == change else { return }
+            // Planned from one message fewer, so the count is the room's own.
+            let base = RoomNotificationState(notificationID: 0, count: state.count - 1, highlight: state.highlight)
+            if let message = latest[roomID],
+               let plan = NotificationPlanner.plan(messages: [message], states: [roomID: base], rooms: rooms,
+                                                   markup: markup, texts: texts).first {
+                await deliver(plan, account: account, eventIDs: [], sink: sink)
+            } else {
+                await deliverCount(account, roomID: roomID, count: state.count, replacing: 0, eventIDs: [], sink: sink,
+                                   highlight: state.highlight)
+            }
         }
     }
 
@@ -251,7 +285,7 @@ actor Notifier {
     private func pace(_ account: UserID) async {
         let now = ContinuousClock.now
         if let last = lastNotify[account], now < last.advanced(by: .seconds(1)) {
-            try? await Task.sleep(until: last.advanced(by: .seconds(1)), clock: .continuous)
+            try? await timers.sleep(for: last.advanced(by: .seconds(1)) - now)
         }
         lastNotify[account] = .now
     }
@@ -290,10 +324,11 @@ actor Notifier {
     }
 
     private func deliverCount(_ account: UserID, roomID: String, count: Int, replacing: UInt32, eventIDs: [String],
-                              sink: any NotificationSink) async {
+                              sink: any NotificationSink, highlight: Bool = false) async {
         let info = ((try? store.rooms(of: account)) ?? [:])[roomID] ?? RoomInfo()
         let plan = PlannedNotification(roomID: roomID, replacesID: replacing, summary: info.name ?? texts.newMessagesTitle,
-                                       body: texts.newMessages(count), count: count, lastEventID: eventIDs.last ?? "")
+                                       body: texts.newMessages(count), count: count, lastEventID: eventIDs.last ?? "",
+                                       highlight: highlight)
         await deliver(plan, account: account, eventIDs: eventIDs, sink: sink)
     }
 
@@ -309,7 +344,7 @@ actor Notifier {
         do {
             let id = try await sink.notify(request)
             try store.markShown(account, roomID: plan.roomID, notificationID: id, count: plan.count, eventIDs: eventIDs,
-                                lastEventID: plan.lastEventID.isEmpty ? nil : plan.lastEventID)
+                                lastEventID: plan.lastEventID.isEmpty ? nil : plan.lastEventID, highlight: plan.highlight)
             logger.info("notified", metadata: ["account": "\(account)", "room": "\(plan.roomID)", "id": "\(id)", "count": "\(plan.count)"])
         } catch {
             // Left unshown in the ledger: shown as a count at the next start.

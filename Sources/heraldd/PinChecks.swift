@@ -8,6 +8,9 @@ actor PinChecks {
     private var tail: Task<Void, Never>?
     private var lastStart: ContinuousClock.Instant?
     private static let queue = DispatchQueue(label: "herald.pin-derivation")
+    private var timers = Timers(bus: nil)
+
+    func setTimers(_ t: Timers) { timers = t }
 
     /// Runs `body` after every earlier check has finished and a second has passed since the last one began.
     func serially<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
@@ -24,7 +27,8 @@ actor PinChecks {
     private func pace() async {
         if let lastStart {
             let next = lastStart.advanced(by: .seconds(1))
-            if next > .now { try? await Task.sleep(until: next, clock: .continuous) }
+            let now = ContinuousClock.now
+            if next > now { try? await timers.sleep(for: next - now) }
         }
         lastStart = .now
     }

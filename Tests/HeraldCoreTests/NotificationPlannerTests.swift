@@ -44,4 +44,19 @@ struct NotificationPlannerTests {
         #expect(plans.first?.count == 37)
         #expect(plans.first?.body.hasSuffix("37 new messages") == true)
     }
+
+    @Test func aMentionStaysUrgentWhenAPlainMessageReplacesIt() {
+        var mention = message("$1", "@alice can you check?")
+        mention.highlight = true
+        let first = NotificationPlanner.plan(messages: [mention], states: [:], rooms: [:], markup: false)
+        #expect(first.first?.highlight == true)
+        let after = NotificationPlanner.plan(messages: [message("$2", "thanks")],
+                                             states: ["!r:x": RoomNotificationState(notificationID: 5, count: 1, highlight: true)],
+                                             rooms: [:], markup: false)
+        #expect(after.first?.highlight == true)
+        let plain = NotificationPlanner.plan(messages: [message("$3", "ok")],
+                                             states: ["!r:x": RoomNotificationState(notificationID: 5, count: 1)],
+                                             rooms: [:], markup: false)
+        #expect(plain.first?.highlight == false)
+    }
 }

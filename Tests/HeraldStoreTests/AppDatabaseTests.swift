@@ -35,6 +35,23 @@ struct AppDatabaseTests {
         #expect(try db.notificationStates(of: alice).isEmpty)
     }
 
+    @Test func aMentionIsKeptUntilTheRoomsNotificationEnds() throws {
+        let db = try database()
+        try db.markShown(alice, roomID: "!r:x", notificationID: 7, count: 1, eventIDs: [], highlight: true)
+        // Counted on beneath a discreet notification (locked): still a mention.
+        _ = try db.addRoomCounts(alice, ["!r:x": 1])
+        #expect(try db.notificationStates(of: alice)["!r:x"] == RoomNotificationState(notificationID: 7, count: 2, highlight: true))
+        // Closed on screen: the count starts again, and the mention is over.
+        try db.clearNotification(id: 7)
+        _ = try db.addRoomCounts(alice, ["!r:x": 1])
+        #expect(try db.notificationStates(of: alice)["!r:x"] == RoomNotificationState(notificationID: 0, count: 1, highlight: false))
+        // Read elsewhere: the same.
+        try db.markShown(alice, roomID: "!r:x", notificationID: 8, count: 2, eventIDs: [], highlight: true)
+        #expect(try db.resetRooms(alice, ["!r:x"]) == 0)
+        _ = try db.addRoomCounts(alice, ["!r:x": 1])
+        #expect(try db.notificationStates(of: alice)["!r:x"]?.highlight == false)
+    }
+
     @Test func deletingAnAccountRemovesEveryRowOfIt() throws {
         let db = try database()
         _ = try db.commit(SyncCommit(userID: alice, nextBatch: "s1", rooms: ["!r:x": RoomInfo(name: "R", joinedMembers: 3)],

@@ -180,10 +180,16 @@ def test_lock_hides_only_that_accounts_content_and_unlock_brings_it_back(desk):
     assert nb["summary"] == "Carole Petit", nb
 
     # unlock with the right PIN: previews come back
+    unlocked_at = time.time()
     rc, out, err = h.ctl("unlock", "alice", "--pin-stdin", input=PIN_ALICE + "\n")
     assert rc == 0, (out, err)
     assert out == f"Unlocked {d.alice.user_id}\n", out
     assert account_of(h, d.alice)["locked"] is False
+    # ...including for what came while locked: the room's latest message, fetched back from
+    # the homeserver (its text was not kept), with the room's count
+    again = d.recorder.wait_for_text(secret, timeout=5, since=unlocked_at)
+    assert again["summary"] == f"Carole Petit ({d.room_name})", again
+    assert again["body"] == f"{secret}\n2 new messages", again
     back = unique("Après le déverrouillage")
     d.synapse.send_text(d.carol.token, d.room_a, back)
     n = d.recorder.wait_for_text(back)
