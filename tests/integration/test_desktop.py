@@ -56,3 +56,27 @@ def test_every_account_locks_when_the_screen_saver_starts(herald, synapse, users
                 return
             time.sleep(0.1)
     raise AssertionError(f"accounts not locked after ActiveChanged(true): {herald.accounts()}")
+
+
+def test_every_account_locks_when_logind_locks_the_session(bin_dir, bus, tmp_path, synapse, users):
+    """logind's Lock on the system bus (loginctl lock-session, a lid close, a lock hotkey):
+    a second private bus stands in for the system bus, and the test sends what logind sends."""
+    system = he.DBusDaemon(tmp_path / "system-bus").start()
+    h = he.Herald(bin_dir, tmp_path / "herald-logind", bus.address,
+                  extra_env={"DBUS_SYSTEM_BUS_ADDRESS": system.address})
+    try:
+        h.start()
+        carol = he.new_user(synapse, "carol", "Carol Petit")
+        h.sign_in(synapse.url, users.alice)
+        h.sign_in(synapse.url, carol)
+        assert [a["locked"] for a in h.accounts()] == [False, False]
+        from jeepney import new_signal, DBusAddress
+        with system.connect() as conn:
+            conn.send(new_signal(DBusAddress("/org/freedesktop/login1/session/_31",
+                                             interface="org.freedesktop.login1.Session"), "Lock"))
+            he.wait_until(lambda: all(a["locked"] for a in h.accounts()), 5,
+                          what=f"every account to lock on logind's Lock: {h.accounts()}")
+        assert "the session was locked" in h.log_path.read_text(errors="replace")
+    finally:
+        h.stop()
+        system.stop()
