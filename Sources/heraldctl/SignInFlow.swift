@@ -16,6 +16,14 @@ struct SignInFlow {
     var pinStdin: Bool
     var options: GlobalOptions
 
+    /// Ctrl-C while the browser is awaited: one line saying so, and the shell's status for an
+    /// interrupt. Only async-signal-safe calls; the daemon sees the connection close and cancels.
+    private static let cancelOnInterrupt: @convention(c) (Int32) -> Void = { _ in
+        let line: StaticString = "\nSign-in cancelled: nothing was added.\n"
+        _ = write(2, line.utf8Start, line.utf8CodeUnitCount)
+        _exit(130)
+    }
+
     func run() throws -> AccountInfo {
         let terminal = SecretInput.standardInputIsTerminal
         if !pinStdin && !terminal {
@@ -59,7 +67,9 @@ struct SignInFlow {
         Report.standardError("Waiting for the sign-in in the browser (up to \(ControlError.duration(timeoutSeconds)); Ctrl-C cancels)…")
         // The daemon waits for the browser; leaving (Ctrl-C) closes the connection, which cancels it.
         client.timeout = .seconds(timeoutSeconds + 90)
+        signal(SIGINT, Self.cancelOnInterrupt)
         let user = try client.finishSso(session: begun.session, timeoutSeconds: timeoutSeconds)
+        signal(SIGINT, SIG_DFL)
         client.timeout = .seconds(90)
         Report.standardError("Signed in as \(user).")
         let pin = try SecretInput.newPin(
