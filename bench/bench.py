@@ -11,6 +11,8 @@ and CPU can be read from /proc like heraldd's.
 Phases, in order (the floor runs alongside heraldd, each on its own account):
   startup   exec -> READY=1 on a NOTIFY_SOCKET this script listens on (several starts of each)
   idle-1    RSS/RssAnon after an idle settle; CPU ms and context switches over an idle window
+  idle-dispatch  the same window for heraldd restarted with HERALD_DISPATCH_EXECUTOR=1
+            (libdispatch's executor): the baseline for what heraldd's own thread pool saves
   latency   N messages to each side, alternating, ~300 ms apart; send -> Notify
   burst     200 messages over 10 rooms (both accounts in every room); CPU per message / Notify
   backlog   both stopped, 1,000 messages over 20 rooms, each restarted alone; time to the last Notify
@@ -750,6 +752,27 @@ class Bench:
         if stray:
             self.observe(f"{len(stray)} Notify call(s) before any message was sent (first sync must notify nothing)")
 
+    def phase_idle_dispatch(self) -> None:
+        """The same idle window with heraldd on libdispatch's global executor
+        (HERALD_DISPATCH_EXECUTOR=1): what heraldd's own thread pool saves."""
+        self.herald.stop()
+        self.herald.env["HERALD_DISPATCH_EXECUTOR"] = "1"
+        try:
+            self.herald.start(listener=self.listener)  # not counted among the startup figures
+            self.herald.wait_account_state(self.alice_h.user_id, "syncing", timeout=30)
+            log(f"idle, 1 account, libdispatch executor: settling {self.settle_s:.0f} s, then {self.idle1_s:.0f} s")
+            time.sleep(self.settle_s)
+            hp = self.herald_pid()
+            mem = memory(hp)
+            m = Meter(hp)
+            time.sleep(self.idle1_s)
+            self.details["idle_dispatch"] = {"herald_memory": mem, "herald_cpu": m.stop()}
+        finally:
+            self.herald.stop()
+            del self.herald.env["HERALD_DISPATCH_EXECUTOR"]
+            self.start_herald()
+            self.herald.wait_account_state(self.alice_h.user_id, "syncing", timeout=30)
+
     def phase_latency(self) -> None:
         n = self.n_latency
         log(f"latency: {n} messages to each side, alternating, {self.spacing * 1000:.0f} ms apart")
@@ -1080,6 +1103,14 @@ class Bench:
             row("idle_wakeups_1", "idle wake-ups per minute, 1 account", "/min", hc["context_switches_per_min"],
                 fc["context_switches_per_min"], "≤ 2/min (no watchdog)", hc["context_switches_per_min"] <= 2,
                 "voluntary+nonvoluntary context switches over all threads")
+        idd = d.get("idle_dispatch")
+        if i1 and idd:
+            hc, dc = i1["herald_cpu"], idd["herald_cpu"]
+            row("idle_wakeups_executor", "idle wake-ups per minute: own pool (baseline: libdispatch executor)", "/min",
+                hc["context_switches_per_min"], dc["context_switches_per_min"], "", None,
+                "the same heraldd with HERALD_DISPATCH_EXECUTOR=1, measured right after")
+            row("idle_threads_executor", "threads: own pool (baseline: libdispatch executor)", "",
+                i1["herald_memory"]["threads"], idd["herald_memory"]["threads"], "", None)
         b = d.get("burst")
         if b:
             h, f = b["Herald"], b[FLOOR_APP_NAME]
@@ -1134,6 +1165,7 @@ class Bench:
 
     def run(self) -> int:
         phases = [("setup", self.setup), ("startup", self.phase_startup), ("idle_1", self.phase_idle_one),
+                  ("idle_dispatch", self.phase_idle_dispatch),
                   ("latency", self.phase_latency), ("burst", self.phase_burst), ("backlog", self.phase_backlog),
                   ("many", self.phase_many)]
         needed_by_all = {"setup", "startup"}
