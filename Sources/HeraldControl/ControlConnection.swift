@@ -112,34 +112,44 @@ final class ControlConnection: @unchecked Sendable {
 
     // MARK: Reading
 
+    /// Reads until the socket would block (or reading pauses). One read a wake-up was not enough:
+    /// when a call and the client's hang-up arrived together, libdispatch's read source was seen
+    /// not to fire again for the end of stream, and the call waited on for nobody.
     private func readAvailable() {
-        guard !isClosed else { return }
-        let count = withUnsafeTemporaryAllocation(byteCount: 16 * 1024, alignment: 1) { buffer in
-            let count = read(fd, buffer.baseAddress, buffer.count)
-            if count > 0 { decoder.append(UnsafeRawBufferPointer(rebasing: buffer[..<count])) }
-            return count
-        }
-        if count < 0 {
-            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return }
-            close(reason: "read failed: \(SystemCallError(call: "read", errno: errno).reason)")
-            return
-        }
-        if count == 0 {
-            // A full hang-up (not a half-close after the last call): nobody will read the
-            // replies, so cancel the calls in flight (e.g. a sign-in waiting for the browser).
-            var probe = pollfd(fd: fd, events: 0, revents: 0)
-            if pendingCalls > 0, poll(&probe, 1, 0) > 0, probe.revents & Int16(POLLHUP) != 0 {
-                close(reason: "client hung up")
+        while !isClosed && !isReadSuspended && !isReadCancelled {
+            let count = withUnsafeTemporaryAllocation(byteCount: 16 * 1024, alignment: 1) { buffer in
+                let count = read(fd, buffer.baseAddress, buffer.count)
+                if count > 0 { decoder.append(UnsafeRawBufferPointer(rebasing: buffer[..<count])) }
+                return count
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { return }
+                close(reason: "read failed: \(SystemCallError(call: "read", errno: errno).reason)")
                 return
             }
-            peerFinishedSending = true
-            if decoder.hasPartialMessage { logger.debug("control client left an unfinished message") }
-            isReadCancelled = true
-            readSource.cancel()
-            closeIfDone()
+            if count == 0 {
+                peerLeft()
+                return
+            }
+            processBufferedMessages()
+        }
+    }
+
+    /// End of stream from the client.
+    private func peerLeft() {
+        // A full hang-up (not a half-close after the last call): nobody will read the
+        // replies, so cancel the calls in flight (e.g. a sign-in waiting for the browser).
+        var probe = pollfd(fd: fd, events: 0, revents: 0)
+        if pendingCalls > 0, poll(&probe, 1, 0) > 0, probe.revents & Int16(POLLHUP) != 0 {
+            close(reason: "client hung up")
             return
         }
-        processBufferedMessages()
+        peerFinishedSending = true
+        if decoder.hasPartialMessage { logger.debug("control client left an unfinished message") }
+        isReadCancelled = true
+        readSource.cancel()
+        closeIfDone()
     }
 
     /// Handles the complete messages in the decoder while this connection may take more calls,
