@@ -52,9 +52,14 @@ final class PrivateBus {
         address = "unix:path=\(socket)"
         daemon = try ChildProcess(
             try Self.find("dbus-daemon", package: "dbus-daemon"),
-            ["--config-file=\(root)/bus.conf", "--nofork", "--nopidfile"],
+            ["--config-file=\(root)/bus.conf", "--nofork", "--nopidfile", "--print-address"],
             environment: ["PATH": "/usr/bin:/bin"], logPath: "\(root)/dbus-daemon.log")
-        try Self.wait("dbus-daemon to listen on \(socket)", seconds: 10) { access(socket, F_OK) == 0 }
+        // Not the socket file, which exists from bind() while connections are still refused: the
+        // address, which dbus-daemon prints once it listens.
+        let log = "\(root)/dbus-daemon.log"
+        try Self.wait("dbus-daemon to listen on \(socket)", seconds: 10) {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("unix:")
+        }
     }
 
     /// Starts gnome-keyring-daemon's Secret Service on this bus, its login keyring created and
