@@ -71,6 +71,16 @@ extension AppDatabase {
         try writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key]) }
     }
 
+    /// Whether the account's messages pop up: notifications on globally and for the account.
+    public func notificationsEnabled(for id: UserID) throws -> Bool {
+        try writer.read { db in
+            try Bool.fetchOne(db, sql: """
+                SELECT COALESCE((SELECT value FROM setting WHERE key = 'notifications'), 'on') != 'off'
+                   AND COALESCE((SELECT notificationsEnabled FROM account WHERE userID = ?), 1)
+                """, arguments: [id.rawValue]) ?? true
+        }
+    }
+
     public func setSetting(_ key: String, _ value: String) throws {
         try writer.write { db in
             try db.execute(sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",

@@ -187,7 +187,7 @@ extension AppDatabase {
 
 extension AppDatabase {
     /// Marks events handled without a notification of their own (notifications off, or discreet).
-    public func markHandled(_ id: UserID, roomID: String = "", eventIDs: [String]) throws {
+    public func markHandled(_ id: UserID, eventIDs: [String]) throws {
         try writer.write { db in
             for e in eventIDs {
                 try db.execute(sql: "UPDATE ledger SET shown = 1 WHERE userID = ? AND eventID = ?", arguments: [id.rawValue, e])

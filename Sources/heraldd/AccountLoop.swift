@@ -93,7 +93,7 @@ struct AccountLoop: Sendable {
                     try await session.renew()
                     log.info("access token refreshed")
                 } catch let e as MatrixError where e.isLoggedOut {
-                    return .signedOut(Self.reason(e))
+                    return .signedOut(Self.signedOutReason)
                 } catch {
                     log.warning("token refresh failed: \(error)")
                     enter("offline", reason: "token refresh failed: \(error)")
@@ -101,7 +101,7 @@ struct AccountLoop: Sendable {
                 }
             } catch let e as MatrixError where e.isLoggedOut {
                 log.notice("signed out by the homeserver: \(e)")
-                return .signedOut(Self.reason(e))
+                return .signedOut(Self.signedOutReason)
             } catch {
                 if Task.isCancelled { break }
                 var wait = backoff.next(unit: Double.random(in: 0..<1))
@@ -122,15 +122,9 @@ struct AccountLoop: Sendable {
         do { try await timers.sleep(for: .milliseconds(milliseconds)); return true } catch { return false }
     }
 
-    static func reason(_ e: MatrixError) -> String {
-        "the homeserver ended the session (device removed, password changed or account deactivated)"
-    }
+    static let signedOutReason = "the homeserver ended the session (device removed, password changed or account deactivated)"
 
-    private func notificationsEnabled() -> Bool {
-        let global = (try? store.setting("notifications")) != "off"
-        let mine = (try? store.account(account.userID))??.notificationsEnabled ?? true
-        return global && mine
-    }
+    private func notificationsEnabled() -> Bool { (try? store.notificationsEnabled(for: account.userID)) ?? true }
 }
 
 /// `HERALD_TEST_WEDGE_SYNC=1` makes every sync loop hang before its next request, so the

@@ -17,7 +17,7 @@ actor Daemon: ControlHandler {
     let busState: String
     let deviceName: String
     let heartbeats = Heartbeats()
-    var timers = Timers(bus: nil)
+    let timers: Timers
     var pollMilliseconds = 30_000
     var idleLockMinutes = 15
     /// What "Open" on a notification starts: `{room}` is the percent-encoded room ID.
@@ -29,13 +29,16 @@ actor Daemon: ControlHandler {
     /// Accounts whose previews may show. Empty at start: every account starts locked.
     private var unlocked: Set<UserID> = [] { didSet { ServiceStatus.shared.refresh() } }  // STATUS= counts locks
     private var idleLocks: [UserID: Task<Void, Never>] = [:]
-    private let pins = PinChecks()
+    private let pins: PinChecks
     private var logoutRetry: Task<Void, Never>?
     /// Browser sign-ins under way (SignIn.swift).
     let signIns = SignInSessions()
 
-    init(store: AppDatabase, transport: any HTTPTransport, notifier: Notifier, sealer: Sealer, busState: String, logger: Logger) {
+    init(store: AppDatabase, transport: any HTTPTransport, notifier: Notifier, sealer: Sealer, busState: String,
+         timers: Timers, logger: Logger) {
         self.store = store
+        self.timers = timers
+        pins = PinChecks(timers: timers)
         self.transport = transport
         self.notifier = notifier
         self.sealer = sealer
@@ -48,11 +51,6 @@ actor Daemon: ControlHandler {
     }
 
     func configure(openURL: String) { self.openURL = openURL }
-
-    func configure(timers: Timers) async {
-        self.timers = timers
-        await pins.setTimers(timers)
-    }
 
     func configure(pollMilliseconds: Int, idleLockMinutes: Int) {
         self.pollMilliseconds = pollMilliseconds
@@ -106,7 +104,7 @@ actor Daemon: ControlHandler {
     /// A notification server (re)appeared: show what could not be shown while there was none.
     func replayUnshown() async {
         for account in (try? store.accounts()) ?? [] where account.state != "signed_out" {
-            let enabled = (try? store.setting("notifications")) != "off" && account.notificationsEnabled
+            let enabled = (try? store.notificationsEnabled(for: account.userID)) ?? true
             await notifier.showUnshown(account.userID, enabled: enabled, presentation: presentation(account.userID))
         }
     }
@@ -126,12 +124,18 @@ actor Daemon: ControlHandler {
     /// trace wiped. A tombstone row says why until the user removes it or signs in again.
     private func signOut(_ id: UserID, reason: String, atServer: Bool) async {
         if atServer { _ = await serverLogout(id) }
+        await stop(id, signedOutReason: reason)
+        try? store.wipeKeepingTombstone(id, reason: reason, now: Date().timeIntervalSince1970)
+        logger.notice("account signed out: \(reason)", metadata: ["account": "\(id)"])
+    }
+
+    /// Stops the account's sync loop, drops its session, locks it and withdraws what it shows;
+    /// with a reason, the user is told it was signed out.
+    private func stop(_ id: UserID, signedOutReason: String?) async {
         loops.removeValue(forKey: id)?.cancel()
         sessions[id] = nil
         relock(id)
-        await notifier.withdrawAll(id, signedOutReason: reason)
-        try? store.wipeKeepingTombstone(id, reason: reason, now: Date().timeIntervalSince1970)
-        logger.notice("account signed out: \(reason)", metadata: ["account": "\(id)"])
+        await notifier.withdrawAll(id, signedOutReason: signedOutReason)
     }
 
     /// Revokes the session at the homeserver; when it cannot be reached, queues a retry.
@@ -167,6 +171,7 @@ actor Daemon: ControlHandler {
         logoutRetry = nil
         guard let pending = try? store.pendingLogouts(), !pending.isEmpty else { return }
         var remaining = 0
+        var mostAttempts = 1
         for p in pending {
             guard let id = UserID(p.userID), let token = try? sealer.open(p.accessToken, for: id) else {
                 try? store.finishPendingLogout(p.id)
@@ -181,11 +186,11 @@ actor Daemon: ControlHandler {
             } catch {
                 try? store.countPendingLogoutAttempt(p.id)
                 remaining += 1
+                mostAttempts = max(mostAttempts, p.attempts + 1)
             }
         }
         if remaining > 0 {
-            let attempts = (try? store.pendingLogouts().map(\.attempts).max()) ?? 1
-            scheduleLogoutRetry(after: .seconds(min(3600, 60 << min(attempts ?? 1, 6))))
+            scheduleLogoutRetry(after: .seconds(min(3600, 60 << min(mostAttempts, 6))))
         }
     }
 
@@ -383,7 +388,7 @@ actor Daemon: ControlHandler {
             let wasUnlocked = unlocked.contains(a.userID)
             relock(a.userID)
             if wasUnlocked, presentation(a.userID) != .full {
-                await notifier.conceal(a.userID, label: a.userID.localpart, change: nextPresentationChange())
+                await notifier.conceal(a.userID, change: nextPresentationChange())
             }
             locked.append(a.userID.rawValue)
         }
@@ -419,10 +424,7 @@ actor Daemon: ControlHandler {
         for a in targets {
             let id = a.userID
             if a.state != "signed_out", !(await serverLogout(id)) { pending.append(id.rawValue) }
-            loops.removeValue(forKey: id)?.cancel()
-            sessions[id] = nil
-            relock(id)
-            await notifier.withdrawAll(id, signedOutReason: nil)
+            await stop(id, signedOutReason: nil)
             try store.deleteAccount(id)
             out.append(id.rawValue)
             logger.notice("signed out and wiped", metadata: ["account": "\(id)"])
@@ -437,7 +439,7 @@ actor Daemon: ControlHandler {
         try store.setPreview(preview, for: a.userID)
         let after = presentation(a.userID)
         if before == .full, after != .full {
-            await notifier.conceal(a.userID, label: a.userID.localpart, change: nextPresentationChange())
+            await notifier.conceal(a.userID, change: nextPresentationChange())
         }
         if before != .full, after == .full { revealSoon(a.userID) }
     }

@@ -103,14 +103,16 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
         } catch {
             throw DaemonFailure("cannot get the token encryption key: \(error)")
         }
-        let notifier = Notifier(sink: sink, store: store, texts: .forLocale(env, override: settings.language), logger: logger)
-        let daemon = Daemon(store: store, transport: http, notifier: notifier, sealer: sealer, busState: busState, logger: logger)
+        // Herald's timers sleep on the bus thread's sd-event loop (Timers.swift).
+        let timers = Timers(bus: sessionBus)
+        let notifier = Notifier(sink: sink, store: store, texts: .forLocale(env, override: settings.language), timers: timers,
+                                logger: logger)
+        let daemon = Daemon(store: store, transport: http, notifier: notifier, sealer: sealer, busState: busState,
+                            timers: timers, logger: logger)
         await daemon.configure(pollMilliseconds: pollMilliseconds ?? settings.pollSeconds * 1000,
                                idleLockMinutes: settings.idleLockMinutes)
         await daemon.configure(openURL: settings.openURL)
-        await daemon.configure(timers: Timers(bus: sessionBus))
         await notifier.setQuietHours(settings.quietHours)
-        await notifier.setTimers(Timers(bus: sessionBus))
 
         let server: ControlServer
         do {
@@ -128,7 +130,7 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
         services.append(SyncService(daemon: daemon))
         services.append(ControlService(server: server))
         let poll = pollMilliseconds ?? settings.pollSeconds * 1000
-        if let watchdog = WatchdogService.fromEnvironment(heartbeats: daemon.heartbeats, pollMilliseconds: poll, timers: Timers(bus: sessionBus)) {
+        if let watchdog = WatchdogService.fromEnvironment(heartbeats: daemon.heartbeats, pollMilliseconds: poll, timers: timers) {
             services.append(watchdog)
         }
         services.append(StatusService(daemon: daemon))

@@ -13,22 +13,19 @@ actor Notifier {
     private let logger: Logger
     private let texts: NotificationTexts
     private var quietHours: QuietHours?
-    private var timers = Timers(bus: nil)
-    /// Accounts locked since they last showed previews: what is shown for them is discreet,
-    /// whatever a sync loop decided before the lock.
-    private var concealed: Set<UserID> = []
-    /// The number of the newest lock or unlock the daemon asked for, per account. Each is
-    /// numbered when it is decided; one that arrives after a newer one is ignored, and an unlock
-    /// still showing previews stops when a lock comes.
-    private var presentationChange: [UserID: Int] = [:]
+    private let timers: Timers
+    /// The newest lock (concealed) or unlock the daemon asked for, per account. Each is numbered
+    /// when it is decided; one that arrives after a newer one is ignored, an unlock still showing
+    /// previews stops when a lock comes, and what a sync loop decided to show in full before a
+    /// lock shows discreetly.
+    private var lockState: [UserID: (change: Int, concealed: Bool)] = [:]
 
-    private func accept(_ account: UserID, change: Int) -> Bool {
-        if let newest = presentationChange[account], newest > change { return false }
-        presentationChange[account] = change
+    private func accept(_ account: UserID, change: Int, concealed: Bool) -> Bool {
+        if let newest = lockState[account]?.change, newest > change { return false }
+        lockState[account] = (change, concealed)
         return true
     }
 
-    func setTimers(_ t: Timers) { timers = t }
     func setQuietHours(_ q: QuietHours?) { quietHours = q }
 
     /// Minutes since local midnight.
@@ -38,12 +35,13 @@ actor Notifier {
         localtime_r(&t, &parts)
         return Int(parts.tm_hour) * 60 + Int(parts.tm_min)
     }
-    private var markup: Bool?
-    private var sound: Bool?
-    private var actions: Bool?
+    /// The notification server's capabilities, asked once per server.
+    private var cachedCapabilities: Set<String>?
 
-    init(sink: (any NotificationSink)?, store: AppDatabase, texts: NotificationTexts = .english, logger: Logger) {
+    init(sink: (any NotificationSink)?, store: AppDatabase, texts: NotificationTexts = .english, timers: Timers,
+         logger: Logger) {
         self.texts = texts
+        self.timers = timers
         self.sink = sink
         self.store = store
         self.logger = logger
@@ -55,16 +53,18 @@ actor Notifier {
         return try? await sink.serverInformation()
     }
 
-    private func supportsMarkup() async -> Bool {
-        if markup == nil { await readCapabilities() }
-        return markup ?? false
+    private func capabilities() async -> Set<String> {
+        if let cachedCapabilities { return cachedCapabilities }
+        guard let sink, let caps = try? await sink.capabilities() else { return [] }
+        cachedCapabilities = Set(caps)
+        return cachedCapabilities ?? []
     }
 
-    private func readCapabilities() async {
-        guard let sink, let caps = try? await sink.capabilities() else { return }
-        markup = caps.contains("body-markup")
-        sound = caps.contains("sound")
-        actions = caps.contains("actions")
+    private func supportsMarkup() async -> Bool { await capabilities().contains("body-markup") }
+
+    /// What every Herald notification says of itself, and how urgent it is (1 normal, 2 critical).
+    private static func hints(category: String = "im.received", urgency: UInt8 = 1) -> [(String, BusValue)] {
+        [("category", .string(category)), ("desktop-entry", .string("herald")), ("urgency", .byte(urgency))]
     }
 
     /// A notification was closed on screen (by the user or expiry): what it stood for starts a new count.
@@ -72,16 +72,9 @@ actor Notifier {
         do { try store.clearNotification(id: id) } catch { logger.error("cannot record a closed notification: \(error)") }
     }
 
-    /// The notification server went away or changed: ask its capabilities again next time.
-    func forgetCapabilities() {
-        markup = nil
-        sound = nil
-        actions = nil
-    }
-
     /// A notification server appeared, left or was replaced: what it showed is gone with it.
     func serverChanged(present: Bool) {
-        forgetCapabilities()
+        cachedCapabilities = nil  // asked again of the next server
         do { try store.forgetAllNotifications() } catch { logger.error("cannot reset notification ids: \(error)") }
         logger.notice(present ? "a notification server is running" : "the notification server went away")
     }
@@ -106,11 +99,11 @@ actor Notifier {
         // One round of updates a second per account, however many rooms it touches.
         await pace(account)
         // Locked while waiting: nothing of the messages shows.
-        let presentation = concealed.contains(account) ? .discreet(label: account.localpart) : presentation
+        let presentation = lockState[account]?.concealed == true ? .discreet(label: account.localpart) : presentation
         let byRoom = Dictionary(grouping: messages, by: \.roomID).mapValues { $0.map(\.eventID) }
         guard enabled, let sink else {
             // Notifications are off: the events count as handled, so they never pop up later.
-            for (room, events) in byRoom { try? store.markHandled(account, roomID: room, eventIDs: events) }
+            try? store.markHandled(account, eventIDs: messages.map(\.eventID))
             return
         }
         if case .discreet(let label) = presentation {
@@ -140,7 +133,7 @@ actor Notifier {
     func showUnshown(_ account: UserID, enabled: Bool, presentation: Presentation) async {
         guard let pending = try? store.unshown(account), !pending.isEmpty else { return }
         guard enabled, let sink else {
-            for (room, events) in pending { try? store.markHandled(account, roomID: room, eventIDs: events) }
+            try? store.markHandled(account, eventIDs: pending.values.flatMap { $0 })
             return
         }
         if case .discreet(let label) = presentation {
@@ -148,10 +141,11 @@ actor Notifier {
             return
         }
         let states = (try? store.notificationStates(of: account)) ?? [:]
+        let rooms = (try? store.rooms(of: account)) ?? [:]
         for (roomID, events) in pending {
-            let state = states[roomID] ?? RoomNotificationState()
-            await deliverCount(account, roomID: roomID, count: state.count + events.count, replacing: state.notificationID,
-                               eventIDs: events, sink: sink, highlight: state.highlight)
+            var state = states[roomID] ?? RoomNotificationState()
+            state.count += events.count
+            await deliverCount(account, roomID: roomID, state, rooms: rooms, eventIDs: events, sink: sink)
         }
     }
 
@@ -174,10 +168,8 @@ actor Notifier {
         if remaining == 0 {
             try? store.setDiscreetNotification(0, for: account)
             try? await sink.close(discreet)
-        } else if let id = try? await sink.notify(NotificationRequest(
-            replacesID: discreet, summary: "Herald", body: texts.discreet(account.localpart, remaining),
-            hints: [("category", .string("im.received")), ("desktop-entry", .string("herald")), ("urgency", .byte(1))])) {
-            try? store.setDiscreetNotification(id, for: account)
+        } else {
+            await showDiscreet(account, label: account.localpart, adding: [:], eventIDs: [], sink: sink)
         }
         logger.info("withdrawn, read elsewhere", metadata: ["account": "\(account)", "rooms": "\(states.count)"])
     }
@@ -187,25 +179,19 @@ actor Notifier {
     func apply(_ account: UserID, changes: [MessageChange], presentation: Presentation) async {
         guard let sink, !changes.isEmpty, presentation == .full else { return }
         let states = (try? store.notificationStates(of: account)) ?? [:]
+        let rooms = (try? store.rooms(of: account)) ?? [:]
         for change in changes {
             guard let state = states[change.roomID], state.notificationID != 0,
                   (try? store.room(showing: state.notificationID))??.lastEventID == change.targetEventID else { continue }
             if let text = change.newText {
                 let edited = IncomingMessage(eventID: change.targetEventID, roomID: change.roomID, sender: "",
                                              senderName: change.senderName, content: .text(text), timestamp: 0)
-                let rooms = (try? store.rooms(of: account)) ?? [:]
-                // Planned as if new, from one message fewer: the count stays where it was.
-                let base = RoomNotificationState(notificationID: state.notificationID, count: state.count - 1, highlight: state.highlight)
-                if let plan = NotificationPlanner.plan(messages: [edited], states: [change.roomID: base], rooms: rooms,
-                                                       markup: await supportsMarkup(), texts: texts).first {
-                    await deliver(plan, account: account, eventIDs: [], sink: sink)
-                }
+                await deliverLatest(account, edited, state, rooms: rooms, sink: sink)
             } else if state.count <= 1 {
                 _ = try? store.resetRooms(account, [change.roomID])
                 try? await sink.close(state.notificationID)
             } else {
-                await deliverCount(account, roomID: change.roomID, count: state.count, replacing: state.notificationID,
-                                   eventIDs: [], sink: sink, highlight: state.highlight)
+                await deliverCount(account, roomID: change.roomID, state, rooms: rooms, eventIDs: [], sink: sink)
             }
         }
     }
@@ -214,16 +200,15 @@ actor Notifier {
 
     /// Locking: every room notification of the account is withdrawn and replaced by one
     /// discreet notification standing for all of them.
-    func conceal(_ account: UserID, label: String, change: Int) async {
-        guard accept(account, change: change) else { return }
-        concealed.insert(account)
+    func conceal(_ account: UserID, change: Int) async {
+        guard accept(account, change: change, concealed: true) else { return }
         guard let sink else { return }
         let states = (try? store.notificationStates(of: account)) ?? [:]
         // Forget the ids first, so the NotificationClosed signals that follow match nothing.
         try? store.detachRoomNotifications(account)
         for (_, state) in states where state.notificationID != 0 { try? await sink.close(state.notificationID) }
         if states.values.contains(where: { $0.count > 0 }) {
-            await showDiscreet(account, label: label, adding: [:], eventIDs: [], sink: sink)
+            await showDiscreet(account, label: account.localpart, adding: [:], eventIDs: [], sink: sink)
         }
     }
 
@@ -231,8 +216,7 @@ actor Notifier {
     /// message where the daemon could fetch it (`latest`), else titled with a count: the text of
     /// what came while locked was never kept. Stops if a newer lock arrives meanwhile.
     func reveal(_ account: UserID, latest: [String: IncomingMessage] = [:], change: Int) async {
-        guard accept(account, change: change) else { return }
-        concealed.remove(account)
+        guard accept(account, change: change, concealed: false) else { return }
         guard let sink else { return }
         let discreet = (try? store.account(account))??.discreetNotificationID ?? 0
         if discreet != 0 {
@@ -241,18 +225,13 @@ actor Notifier {
         }
         let states = (try? store.notificationStates(of: account)) ?? [:]
         let rooms = (try? store.rooms(of: account)) ?? [:]
-        let markup = await supportsMarkup()
-        for (roomID, state) in states where state.count > 0 {
-            guard presentationChange[account] == change else { return }
-            // Planned from one message fewer, so the count is the room's own.
-            let base = RoomNotificationState(notificationID: 0, count: state.count - 1, highlight: state.highlight)
-            if let message = latest[roomID],
-               let plan = NotificationPlanner.plan(messages: [message], states: [roomID: base], rooms: rooms,
-                                                   markup: markup, texts: texts).first {
-                await deliver(plan, account: account, eventIDs: [], sink: sink)
+        for (roomID, var state) in states where state.count > 0 {
+            guard lockState[account]?.change == change else { return }
+            state.notificationID = 0  // withdrawn when the account locked
+            if let message = latest[roomID] {
+                await deliverLatest(account, message, state, rooms: rooms, sink: sink)
             } else {
-                await deliverCount(account, roomID: roomID, count: state.count, replacing: 0, eventIDs: [], sink: sink,
-                                   highlight: state.highlight)
+                await deliverCount(account, roomID: roomID, state, rooms: rooms, eventIDs: [], sink: sink)
             }
         }
     }
@@ -269,7 +248,7 @@ actor Notifier {
         do {
             _ = try await sink.notify(NotificationRequest(
                 summary: "Herald", body: texts.signedOut(account.rawValue, reason),
-                hints: [("category", .string("im")), ("desktop-entry", .string("herald")), ("urgency", .byte(1))]))
+                hints: Self.hints(category: "im")))
         } catch {
             logger.warning("cannot show the signed-out notification: \(error)", metadata: ["account": "\(account)"])
         }
@@ -283,10 +262,7 @@ actor Notifier {
     /// waits here, and what arrives meanwhile comes in its next answer and is folded into the
     /// same notifications.
     private func pace(_ account: UserID) async {
-        let now = ContinuousClock.now
-        if let last = lastNotify[account], now < last.advanced(by: .seconds(1)) {
-            try? await timers.sleep(for: last.advanced(by: .seconds(1)) - now)
-        }
+        await timers.pace(after: lastNotify[account])
         lastNotify[account] = .now
     }
 
@@ -294,9 +270,8 @@ actor Notifier {
     static let roomsBeforeSummary = 5
 
     private func showDiscreet(_ account: UserID, label: String, adding: [String: Int], eventIDs: [String], sink: any NotificationSink) async {
-        if actions == nil { await readCapabilities() }
         // A locked account's notification offers only Unlock…, and only where a PIN prompt can be shown.
-        let offered = actions == true && PinEntry.isInstalled ? ["unlock", texts.unlock] : []
+        let offered = await capabilities().contains("actions") && PinEntry.isInstalled ? ["unlock", texts.unlock] : []
         await showAccountNotification(account, adding: adding, eventIDs: eventIDs, sink: sink, actions: offered) { total, _ in
             self.texts.discreet(label, total)
         }
@@ -314,7 +289,7 @@ actor Notifier {
             let replaces = (try store.account(account))?.discreetNotificationID ?? 0
             let id = try await sink.notify(NotificationRequest(
                 replacesID: replaces, summary: "Herald", body: body(total, rooms), actions: actions,
-                hints: [("category", .string("im.received")), ("desktop-entry", .string("herald")), ("urgency", .byte(1))]))
+                hints: Self.hints()))
             try store.setDiscreetNotification(id, for: account)
             try store.markHandled(account, eventIDs: eventIDs)
             logger.info("notified discreetly", metadata: ["account": "\(account)", "id": "\(id)", "count": "\(total)"])
@@ -323,21 +298,34 @@ actor Notifier {
         }
     }
 
-    private func deliverCount(_ account: UserID, roomID: String, count: Int, replacing: UInt32, eventIDs: [String],
-                              sink: any NotificationSink, highlight: Bool = false) async {
-        let info = ((try? store.rooms(of: account)) ?? [:])[roomID] ?? RoomInfo()
-        let plan = PlannedNotification(roomID: roomID, replacesID: replacing, summary: info.name ?? texts.newMessagesTitle,
-                                       body: texts.newMessages(count), count: count, lastEventID: eventIDs.last ?? "",
-                                       highlight: highlight)
+    /// The room's notification as a count alone: the text of its messages is not at hand.
+    private func deliverCount(_ account: UserID, roomID: String, _ state: RoomNotificationState, rooms: [String: RoomInfo],
+                              eventIDs: [String], sink: any NotificationSink) async {
+        let plan = PlannedNotification(roomID: roomID, replacesID: state.notificationID,
+                                       summary: rooms[roomID]?.name ?? texts.newMessagesTitle,
+                                       body: texts.newMessages(state.count), count: state.count,
+                                       lastEventID: eventIDs.last ?? "", highlight: state.highlight)
         await deliver(plan, account: account, eventIDs: eventIDs, sink: sink)
+    }
+
+    /// The room's notification showing `message` for the `state.count` messages it already
+    /// stands for (an edit, or the latest message fetched again at unlock).
+    private func deliverLatest(_ account: UserID, _ message: IncomingMessage, _ state: RoomNotificationState,
+                               rooms: [String: RoomInfo], sink: any NotificationSink) async {
+        var base = state
+        base.count -= 1  // planned as one new message, so the count stays the room's own
+        if let plan = NotificationPlanner.plan(messages: [message], states: [message.roomID: base], rooms: rooms,
+                                               markup: await supportsMarkup(), texts: texts).first {
+            await deliver(plan, account: account, eventIDs: [], sink: sink)
+        }
     }
 
     private func deliver(_ plan: PlannedNotification, account: UserID, eventIDs: [String], sink: any NotificationSink) async {
         // A mention is urgent (critical); the push rules' sound plays where the server can.
-        var hints: [(String, BusValue)] = [("category", .string("im.received")), ("desktop-entry", .string("herald")),
-                                           ("urgency", .byte(plan.highlight ? 2 : 1))]
-        if plan.sound != nil, sound == true { hints.append(("sound-name", .string("message-new-instant"))) }
-        let offered = actions == true && plan.lastEventID.hasPrefix("$")
+        let caps = await capabilities()
+        var hints = Self.hints(urgency: plan.highlight ? 2 : 1)
+        if plan.sound != nil, caps.contains("sound") { hints.append(("sound-name", .string("message-new-instant"))) }
+        let offered = caps.contains("actions") && plan.lastEventID.hasPrefix("$")
             ? ["default", texts.open, "mark-read", texts.markRead, "mute-1h", texts.muteHour] : []
         let request = NotificationRequest(replacesID: plan.replacesID, summary: plan.summary, body: plan.body,
                                           actions: offered, hints: hints)

@@ -8,9 +8,9 @@ actor PinChecks {
     private var tail: Task<Void, Never>?
     private var lastStart: ContinuousClock.Instant?
     private static let queue = DispatchQueue(label: "herald.pin-derivation")
-    private var timers = Timers(bus: nil)
+    private let timers: Timers
 
-    func setTimers(_ t: Timers) { timers = t }
+    init(timers: Timers) { self.timers = timers }
 
     /// Runs `body` after every earlier check has finished and a second has passed since the last one began.
     func serially<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
@@ -25,11 +25,7 @@ actor PinChecks {
     }
 
     private func pace() async {
-        if let lastStart {
-            let next = lastStart.advanced(by: .seconds(1))
-            let now = ContinuousClock.now
-            if next > now { try? await timers.sleep(for: next - now) }
-        }
+        await timers.pace(after: lastStart)
         lastStart = .now
     }
 

@@ -13,4 +13,12 @@ struct Timers: Sendable {
             try await Task.sleep(for: duration)
         }
     }
+
+    /// Waits until a second has passed since `last` (at once when it has, or when there is none):
+    /// the one-a-second pacing of notification updates and PIN checks.
+    func pace(after last: ContinuousClock.Instant?) async {
+        guard let last else { return }
+        let wait = last.advanced(by: .seconds(1)) - .now
+        if wait > .zero { try? await sleep(for: wait) }
+    }
 }
