@@ -327,52 +327,6 @@ def r3(x: Optional[float]) -> Optional[float]:
 # the parts
 
 
-class NotifyListener:
-    """AF_UNIX datagram socket standing in for systemd's NOTIFY_SOCKET: timestamps every datagram."""
-
-    def __init__(self, path: Path):
-        self.path = str(path)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.path)
-        self.sock.settimeout(0.2)
-        self.messages: list[tuple[float, str]] = []  # (time.monotonic(), text)
-        self.lock = threading.Lock()
-        self.stopping = False
-        self.thread = threading.Thread(target=self._run, name="notify-socket", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self.stopping:
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            t = time.monotonic()
-            with self.lock:
-                self.messages.append((t, data.decode(errors="replace")))
-
-    def mark(self) -> int:
-        with self.lock:
-            return len(self.messages)
-
-    def wait_for(self, word: str, after: int, timeout: float) -> Optional[float]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                for t, text in self.messages[after:]:
-                    if word in text.split("\n"):
-                        return t
-            time.sleep(0.005)
-        return None
-
-    def close(self) -> None:
-        self.stopping = True
-        self.sock.close()
-        self.thread.join(1)
-
-
 class Notifies:
     """Incremental reader of the recorder's log (only new lines are parsed)."""
 
@@ -457,18 +411,17 @@ def wait_settled(notes: Notifies, app: str, since: float, pid: int, done: Callab
 class TimedHerald(he.Herald):
     """heraldd whose start is timed: exec -> READY=1 on the bench's NOTIFY_SOCKET."""
 
-    def start(self, timeout: float = 15.0, listener: Optional[NotifyListener] = None) -> dict:
+    def start(self, timeout: float = 15.0, listener: Optional[he.NotifyListener] = None) -> dict:
         if self.running():
             raise he.HarnessError("heraldd already running")
         self.starts += 1
         with open(self.log_path, "ab") as f:
             f.write(f"===== heraldd start #{self.starts} at {time.strftime('%H:%M:%S')} =====\n".encode())
-        mark = listener.mark() if listener else 0
         t_wall = time.time()
         t0 = time.monotonic()
         self.proc = he.spawn([str(self.heraldd)], log_path=self.log_path, env=self.env)
         t1 = time.monotonic()
-        ready = listener.wait_for("READY=1", mark, timeout) if listener else None
+        ready = listener.first("READY", "1", after=t0, timeout=timeout) if listener else None
         self.wait_ready(timeout)
         t2 = time.monotonic()
         return {"t_wall": t_wall, "spawn_ms": (t1 - t0) * 1000,
@@ -486,7 +439,7 @@ class Floor:
     """The floor process (this file, `floor` mode) on one account."""
 
     def __init__(self, workdir: Path, synapse: he.Synapse, bus: he.DBusDaemon, user: he.User,
-                 listener: NotifyListener):
+                 listener: he.NotifyListener):
         self.workdir = workdir
         self.synapse = synapse
         self.bus = bus
@@ -505,16 +458,15 @@ class Floor:
     def start(self, timeout: float = 20.0) -> dict:
         env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "DBUS_SESSION_BUS_ADDRESS")}
         env.update({"FLOOR_TOKEN": self.user.token, "FLOOR_USER_ID": self.user.user_id,
-                    "NOTIFY_SOCKET": self.listener.path})
+                    "NOTIFY_SOCKET": str(self.listener.path)})
         had_state = self.state.exists()
-        mark = self.listener.mark()
         t_wall = time.time()
         t0 = time.monotonic()
         self.proc = he.spawn([sys.executable, str(Path(__file__).resolve()), "floor",
                               "--homeserver", self.synapse.url, "--bus", self.bus.address,
                               "--state", str(self.state)], log_path=self.log_path, env=env)
         t1 = time.monotonic()
-        ready = self.listener.wait_for("READY=1", mark, timeout)
+        ready = self.listener.first("READY", "1", after=t0, timeout=timeout)
         if ready is None:
             raise MeasureError(f"the floor sent no READY=1 within {timeout}s:\n{he.tail(self.log_path)}")
         if not had_state:
@@ -582,7 +534,7 @@ class Bench:
         self.synapse: Optional[he.Synapse] = None
         self.bus: Optional[he.DBusDaemon] = None
         self.recorder: Optional[he.Recorder] = None
-        self.listener: Optional[NotifyListener] = None
+        self.listener: Optional[he.NotifyListener] = None
         self.herald: Optional[TimedHerald] = None
         self.floor: Optional[Floor] = None
         self.notes: Optional[Notifies] = None
@@ -683,9 +635,9 @@ class Bench:
         self.bus = he.DBusDaemon(w / "dbus").start()
         self.recorder = he.Recorder(self.bus, w / "recorder").start()
         self.notes = Notifies(self.recorder.log_path)
-        self.listener = NotifyListener(w / "notify.sock")
+        self.listener = he.NotifyListener(w / "notify.sock")
         self.herald = TimedHerald(self.bin_dir, w / "herald", self.bus.address,
-                                  extra_env={"NOTIFY_SOCKET": self.listener.path})
+                                  extra_env={"NOTIFY_SOCKET": str(self.listener.path)})
         self.probe_ctl()
 
         s = self.synapse

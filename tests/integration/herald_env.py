@@ -25,6 +25,7 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -427,6 +428,62 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
 """
 
 
+class NotifyListener:
+    """The service manager's side of sd_notify: a datagram socket that records every message
+    with the time it arrived (time.monotonic())."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(self.path))
+        self.sock.settimeout(0.2)
+        self.messages: list[tuple[float, dict[str, str]]] = []
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop:
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            fields = dict(line.split("=", 1) for line in data.decode().split("\n") if "=" in line)
+            self.messages.append((time.monotonic(), fields))
+
+    def close(self) -> None:
+        self._stop = True
+        self._thread.join(2)
+        self.sock.close()
+
+    def times(self, key: str, value: Optional[str] = None) -> list[float]:
+        return [t for t, f in list(self.messages) if key in f and (value is None or f[key] == value)]
+
+    def values(self, key: str) -> list[str]:
+        return [f[key] for _, f in list(self.messages) if key in f]
+
+    def first(self, key: str, value: Optional[str] = None, after: float = 0.0,
+              timeout: float = 10.0) -> Optional[float]:
+        """When ``key`` (with ``value``) first arrived at or after ``after``; None if not within ``timeout``."""
+        def find():
+            hits = [t for t in self.times(key, value) if t >= after]
+            return hits[0] if hits else None
+        try:
+            return wait_until(find, timeout, interval=0.005, what=f"{key}={value or '…'} on NOTIFY_SOCKET")
+        except TimeoutError:
+            return None
+
+    def wait_for(self, key: str, value: Optional[str] = None, timeout: float = 10.0,
+                 after: float = 0.0) -> float:
+        t = self.first(key, value, after, timeout)
+        if t is None:
+            raise AssertionError(f"no {key}={value or '…'} on NOTIFY_SOCKET within {timeout}s; "
+                                 f"got: {[f for _, f in self.messages]}")
+        return t
+
+
 class DBusDaemon:
     """A private session bus. Its own config (no service directories), so that nothing is
     auto-activated on it: only what a test starts owns names there."""
@@ -810,7 +867,6 @@ class TcpProxy:
     the same port."""
 
     def __init__(self, target_port: int):
-        import threading
         self.target_port = target_port
         self.port = free_port()
         self._lock = threading.Lock()
@@ -823,7 +879,6 @@ class TcpProxy:
         return f"http://127.0.0.1:{self.port}"
 
     def restore(self) -> None:
-        import threading
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
@@ -833,7 +888,6 @@ class TcpProxy:
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def _accept(self, listener: socket.socket) -> None:
-        import threading
         while True:
             try:
                 client, _ = listener.accept()

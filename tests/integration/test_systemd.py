@@ -32,57 +32,10 @@ INSTALL_CONFIGURATION = os.environ.get("HERALD_INSTALL_CONFIGURATION", "debug")
 # helpers
 
 
-class NotifyListener:
-    """The service manager's side of sd_notify: a datagram socket that records every message
-    with the time it arrived (time.monotonic())."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(self.path))
-        self.sock.settimeout(0.2)
-        self.messages: list[tuple[float, dict[str, str]]] = []
-        self._stop = False
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop:
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            fields = dict(line.split("=", 1) for line in data.decode().split("\n") if "=" in line)
-            self.messages.append((time.monotonic(), fields))
-
-    def close(self) -> None:
-        self._stop = True
-        self._thread.join(2)
-        self.sock.close()
-
-    def times(self, key: str, value: Optional[str] = None) -> list[float]:
-        return [t for t, f in list(self.messages) if key in f and (value is None or f[key] == value)]
-
-    def values(self, key: str) -> list[str]:
-        return [f[key] for _, f in list(self.messages) if key in f]
-
-    def wait_for(self, key: str, value: Optional[str] = None, timeout: float = 10.0,
-                 after: float = 0.0) -> float:
-        def find():
-            hits = [t for t in self.times(key, value) if t >= after]
-            return hits[0] if hits else None
-        try:
-            return he.wait_until(find, timeout, interval=0.01, what=f"{key}={value or '…'} on NOTIFY_SOCKET")
-        except TimeoutError as e:
-            raise AssertionError(f"{e}; got: {[f for _, f in self.messages]}") from None
-
-
 def notified_herald(request, bin_dir, bus, tmp_path, name: str, extra_env: Optional[dict] = None):
     """A Herald (not started) whose environment has a NOTIFY_SOCKET listener of its own."""
     h = he.Herald(bin_dir, tmp_path / name, bus.address, extra_env=extra_env)
-    listener = NotifyListener(tmp_path / f"{name}-notify.sock")
+    listener = he.NotifyListener(tmp_path / f"{name}-notify.sock")
     h.env["NOTIFY_SOCKET"] = str(listener.path)
     request.addfinalizer(h.stop)
     request.addfinalizer(listener.close)
