@@ -56,6 +56,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // End-to-end encryption, receiving side: canonical JSON and signatures, the Olm account and
+        // inbound Olm sessions, inbound Megolm sessions. Pure functions of bytes, built on swift-crypto.
+        .target(
+            name: "HeraldCrypto",
+            dependencies: [
+                "HeraldCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
         // swift-log to journald (sd_journal_sendv, metadata as HERALD_* fields), for heraldd.
         .target(
             name: "HeraldJournal",
@@ -87,6 +97,7 @@ let package = Package(
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"], swiftSettings: strict),
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore"], swiftSettings: strict),
         .testTarget(name: "HeraldSecretsTests", dependencies: ["HeraldSecrets", "HeraldDBus"], swiftSettings: strict),
+        .testTarget(name: "HeraldCryptoTests", dependencies: ["HeraldCrypto", "HeraldCore", "HeraldMatrix"], swiftSettings: strict),
         .testTarget(name: "HeraldJournalTests", dependencies: ["HeraldJournal"], swiftSettings: strict),
         .testTarget(name: "HeraldAutostartTests", dependencies: ["HeraldAutostart"], swiftSettings: strict),
         .testTarget(name: "HeraldExecutorTests", dependencies: ["HeraldExecutor"], swiftSettings: strict),

@@ -56,7 +56,7 @@ VENV=$ROOT/.venv
 REQS=$ROOT/scripts/requirements-test.txt
 STAMP=$VENV/.herald-requirements
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && cmp -s "$REQS" "$STAMP" \
-        && "$VENV/bin/python" -c 'import synapse, pytest, jeepney, requests, authlib' >/dev/null 2>&1; then
+        && "$VENV/bin/python" -c 'import synapse, pytest, jeepney, requests, authlib, vodozemac, olm, canonicaljson, nio' >/dev/null 2>&1; then
     say "virtualenv .venv: up to date"
 else
     if [ ! -x "$VENV/bin/python" ]; then
