@@ -29,7 +29,7 @@ enum Homeserver {
         return base
     }
 
-    /// Plain http only on this machine; anything else must be https.
+    /// Plain http only to a literal loopback address (`LoopbackHost`); anything else must be https.
     static func checked(_ s: String) throws -> String {
         guard let url = URL(string: s), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else {
             throw ControlError.invalidHomeserver(homeserver: s, reason: "not a valid URL")
@@ -39,7 +39,7 @@ enum Homeserver {
         }
         switch scheme {
         case "https": return s
-        case "http" where ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host.lowercased()) || host.hasPrefix("127."):
+        case "http" where LoopbackHost.contains(host):
             return s
         case "http": throw ControlError.invalidHomeserver(homeserver: s, reason: "plain http is only allowed for this machine; use https")
         default: throw ControlError.invalidHomeserver(homeserver: s, reason: "the address must start with https://")

@@ -89,6 +89,19 @@ def test_unreachable_homeserver_is_refused(herald, users):
     assert herald.accounts() == []
 
 
+def test_plain_http_only_to_a_literal_loopback_address(herald, users):
+    # A host *name* that merely starts like a loopback address would be resolved by DNS and get the
+    # password and the token in clear: it is refused before any request is made.
+    for url in ("http://127.attacker.example", "http://127.0.0.1.attacker.example:8008",
+                "http://localhost.attacker.example", "http://127.1:8008", "http://2130706433"):
+        rc, out, err = herald.ctl("account", "add", url, "--user", users.alice.localpart,
+                                  "--password-stdin", "--pin-stdin",
+                                  input=f"{users.alice.password}\n{he.DEFAULT_PIN}\n", timeout=60)
+        assert rc == 1, (url, rc, out, err)
+        assert "plain http is only allowed for this machine" in err, (url, err)
+    assert herald.accounts() == []
+
+
 def test_unknown_account_is_refused(herald):
     rc, out, err = herald.ctl("account", "remove", "nobody")
     assert rc == 1, (rc, out, err)
