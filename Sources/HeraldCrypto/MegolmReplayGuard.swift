@@ -1,0 +1,35 @@
+/// Replay protection for one Megolm session: which event each message index was seen in. A
+/// server replaying an old message under a new event ID is refused; the same event decrypted
+/// again (a /sync repeated after a crash) is not a replay.
+///
+/// It keeps the `MegolmLimits.replayIndicesPerSession` (256) highest indices. Past that the lowest
+/// is forgotten and becomes the floor: an index at or below the floor that was never recorded is
+/// refused (`replayWindowPassed`), since it can no longer be told apart from a replay. A notifier
+/// loses nothing by that: such a message is hundreds of messages old in its session.
+public struct MegolmReplayGuard: Sendable, Equatable, Codable {
+    private var eventIDs: [UInt32: String] = [:]
+    /// The highest index forgotten so far.
+    private var floor: UInt32?
+
+    public init() {}
+
+    /// Records that message `index` decrypted `eventID`, or throws if that would accept a replay.
+    public mutating func record(index: UInt32, eventID: String) throws {
+        guard !eventID.isEmpty, eventID.utf8.count <= MegolmLimits.maxEventIDBytes else {
+            throw CryptoError.malformed("event ID")
+        }
+        if let seen = eventIDs[index] {
+            guard seen == eventID else { throw CryptoError.replayedIndex(index) }
+            return
+        }
+        if let floor, index <= floor { throw CryptoError.replayWindowPassed(index) }
+        eventIDs[index] = eventID
+        if eventIDs.count > MegolmLimits.replayIndicesPerSession, let lowest = eventIDs.keys.min() {
+            eventIDs[lowest] = nil
+            floor = lowest
+        }
+    }
+
+    /// How many indices are remembered, at most `MegolmLimits.replayIndicesPerSession`.
+    public var count: Int { eventIDs.count }
+}
