@@ -60,6 +60,29 @@ struct OlmInteropTests {
     }
 
     @Test(arguments: Library.allCases)
+    func previousFallbackKeyIsKeptUntilAnHourAfterItsReplacementIsUsed(_ library: Library) throws {
+        let (account, sender) = try OlmReference.get(library)
+        let previous = try sender.messages("previous_fallback")[0]
+        var unused = account
+        unused.forgetOldFallbackKey(now: OlmReference.now + 10 * OlmLimits.previousFallbackKeyGraceSeconds)
+        try OlmInbox(unused, sender).receiveAndExpect(previous) // the replacement was never used: kept
+
+        var inbox = OlmInbox(account, sender)
+        try inbox.expectDecrypts(try sender.messages("fallback")[0]) // first use at OlmReference.now
+        var early = inbox.account
+        early.forgetOldFallbackKey(now: OlmReference.now + OlmLimits.previousFallbackKeyGraceSeconds - 1)
+        try OlmInbox(early, sender).receiveAndExpect(previous)
+        var late = inbox.account
+        late.forgetOldFallbackKey(now: OlmReference.now + OlmLimits.previousFallbackKeyGraceSeconds)
+        #expect(throws: CryptoError.unknownOneTimeKey) { try OlmInbox(late, sender).receiveAndExpect(previous) }
+        // The current fallback key stays, and pickling keeps the date of its first use.
+        var restored = try OlmAccount(pickle: inbox.account.pickle())
+        restored.forgetOldFallbackKey(now: OlmReference.now + OlmLimits.previousFallbackKeyGraceSeconds)
+        #expect(throws: CryptoError.unknownOneTimeKey) { try OlmInbox(restored, sender).receiveAndExpect(previous) }
+        try OlmInbox(restored, sender).receiveAndExpect(try sender.messages("fallback")[0])
+    }
+
+    @Test(arguments: Library.allCases)
     func normalMessagesOnTheFirstChainDecrypt(_ library: Library) throws {
         let (account, sender) = try OlmReference.get(library)
         #expect(sender.innerChecked, "the reference library refused its own inner messages as type 1")

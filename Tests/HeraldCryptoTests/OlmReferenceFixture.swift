@@ -47,14 +47,17 @@ struct OlmReference: Sendable {
     private init() throws {
         var account = OlmAccount()
         account.generateOneTimeKeys(8)
-        account.generateFallbackKey()
         let oneTimeKeys = try account.unpublishedOneTimeKeys(userID: Self.user, deviceID: "HERALD")
             .sorted { $0.key < $1.key }.compactMap { $0.value["key"] }
+        // Two fallback keys: the current one and the one it replaced, still held.
+        account.generateFallbackKey()
+        let previousFallback = try #require(account.unpublishedFallbackKey(userID: Self.user, deviceID: "HERALD").values.first?["key"])
+        account.generateFallbackKey()
         let fallback = try #require(account.unpublishedFallbackKey(userID: Self.user, deviceID: "HERALD").values.first?["key"])
         account.markKeysAsPublished()
         let input: JSONValue = .object([
             "identity_key": .string(account.curve25519Key), "ed25519_key": .string(account.ed25519Key),
-            "user_id": .string(Self.user), "fallback_key": fallback,
+            "user_id": .string(Self.user), "fallback_key": fallback, "previous_fallback_key": previousFallback,
             "one_time_keys": .object(["vodozemac": .array(Array(oneTimeKeys[0..<4])), "libolm": .array(Array(oneTimeKeys[4..<8]))]),
         ])
         let reply = try PythonReference.run("olm_reference.py", input: input)
@@ -107,5 +110,11 @@ struct OlmInbox {
     mutating func expectDecrypts(_ message: OlmReference.Message, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let result = try receive(message)
         #expect(String(decoding: result.plaintext, as: UTF8.self) == message.plaintext, sourceLocation: sourceLocation)
+    }
+
+    /// As `expectDecrypts`, on a copy: for checking what an account can still do.
+    func receiveAndExpect(_ message: OlmReference.Message, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        var copy = self
+        try copy.expectDecrypts(message, sourceLocation: sourceLocation)
     }
 }

@@ -2,13 +2,14 @@
 
 Reads Herald's public keys as JSON on stdin:
   {"identity_key", "ed25519_key", "user_id", "one_time_keys": {"vodozemac": [k…], "libolm": [k…]},
-   "fallback_key"}
+   "fallback_key", "previous_fallback_key"}
 and prints, per library, the sender's Curve25519 key and the sessions below, each a list of
 {"type", "body", "plaintext"} in sending order:
   payload     one-time key 0: 3 pre-key messages, the first a JSON payload naming Herald
   reuse       a second session on one-time key 0 (another base key): 1 pre-key message
   skipping    one-time key 1: 60 pre-key messages
   fallback    the fallback key: 2 pre-key messages
+  previous_fallback  the fallback key before it: 1 pre-key message
   gap         one-time key 3: messages 0, 2001 and 2002 of 2003 (2001 is the furthest a receiver
               at index 1 may jump, vodozemac's MAX_MESSAGE_GAP = 2000; 2002 is one too far)
   normal      one-time key 2: 4 pre-key messages; then "inner" holds messages 1…3 as type-1
@@ -149,6 +150,7 @@ def run(lib, keys):
         "reuse": messages(lib, lib.session(herald, otks[0]), [f"{lib.name} reuse"]),
         "skipping": messages(lib, lib.session(herald, otks[1]), [f"{lib.name} skip {i}" for i in range(60)]),
         "fallback": messages(lib, lib.session(herald, keys["fallback_key"]), [f"{lib.name} fallback {i}" for i in range(2)]),
+        "previous_fallback": messages(lib, lib.session(herald, keys["previous_fallback_key"]), [f"{lib.name} previous"]),
         "normal": messages(lib, lib.session(herald, otks[2]), [f"{lib.name} normal {i}" for i in range(4)]),
     }
     gap = messages(lib, lib.session(herald, otks[3]), [f"{lib.name} gap {i}" for i in range(2003)])
