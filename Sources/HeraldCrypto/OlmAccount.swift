@@ -139,7 +139,8 @@ public struct OlmAccount: Sendable {
     /// Drops the previous fallback key once its replacement has been in use for
     /// `OlmLimits.previousFallbackKeyGraceSeconds`: by then, messages made with the old one have arrived.
     public mutating func forgetOldFallbackKey(now: UInt64) {
-        guard let used = fallbackKey?.firstUsed, now >= used + OlmLimits.previousFallbackKeyGraceSeconds else { return }
+        // Subtracting, not adding: a first-use date read from storage may be anything.
+        guard let used = fallbackKey?.firstUsed, now >= used, now - used >= OlmLimits.previousFallbackKeyGraceSeconds else { return }
         previousFallbackKey = nil
     }
 

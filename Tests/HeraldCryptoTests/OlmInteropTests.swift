@@ -82,6 +82,17 @@ struct OlmInteropTests {
         try OlmInbox(restored, sender).receiveAndExpect(try sender.messages("fallback")[0])
     }
 
+    @Test(arguments: [Library.vodozemac])
+    func fallbackFirstUseAtTheEndOfTimeNeitherTrapsNorDropsTheKey(_ library: Library) throws {
+        let (account, sender) = try OlmReference.get(library)
+        let used = try OlmReceiver.decrypt(type: 0, body: try sender.messages("fallback")[0].body, senderKey: sender.curve25519,
+                                           account: account, sessions: [], now: UInt64.max - 10)
+        var restored = try OlmAccount(pickle: used.account.pickle())
+        restored.forgetOldFallbackKey(now: UInt64.max)
+        restored.forgetOldFallbackKey(now: 0) // a clock set back
+        try OlmInbox(restored, sender).receiveAndExpect(try sender.messages("previous_fallback")[0])
+    }
+
     @Test(arguments: Library.allCases)
     func normalMessagesOnTheFirstChainDecrypt(_ library: Library) throws {
         let (account, sender) = try OlmReference.get(library)
@@ -108,6 +119,22 @@ struct OlmInteropTests {
             try inbox.sessions[0].decrypt(try OlmMessage(bytes: bytes))
         }
         #expect(throws: CryptoError.unknownSession) { try inbox.receive(sender.inner[0], body: UnpaddedBase64.encode(bytes)) }
+    }
+
+    @Test(arguments: Library.allCases)
+    func sessionsPerSenderAreTriedMostRecentFirstAndCapped(_ library: Library) throws {
+        let (account, sender) = try OlmReference.get(library)
+        var inbox = OlmInbox(account, sender)
+        let order = ["payload", "normal", "skipping", "gap", "fallback", "previous_fallback"]
+        var ids: [String] = []
+        for name in order { ids.append(try inbox.receive(try sender.messages(name)[0]).sessionID) }
+        #expect(OlmLimits.maxSessionsPerSender == 5)
+        #expect(inbox.sessions.map(\.sessionID) == ids.dropFirst().reversed())
+        // A normal message finds its session further down the list, which then moves to the front.
+        try inbox.expectDecrypts(sender.inner[0])
+        #expect(inbox.sessions.map(\.sessionID) == [ids[1], ids[5], ids[4], ids[3], ids[2]])
+        // The least recently used session was dropped; its one-time key is gone too.
+        #expect(throws: CryptoError.unknownOneTimeKey) { try inbox.receive(try sender.messages("payload")[1]) }
     }
 
     @Test(arguments: Library.allCases)
