@@ -41,6 +41,8 @@ final class ControlConnection: @unchecked Sendable {
     private var nextTaskKey = 0
     private var peerFinishedSending = false
     private var isClosed = false
+    /// Since when nothing has been in flight, or nil while the client waits for a reply.
+    private(set) var idleSince: ContinuousClock.Instant?
 
     /// Past this much unsent output the connection takes no new calls until the client reads.
     private static let pauseReadingOutput = 256 * 1024
@@ -288,8 +290,10 @@ final class ControlConnection: @unchecked Sendable {
     private func refreshIdleTimer() {
         guard !isClosed else { return }
         if pendingCalls == 0 && tasks.isEmpty {
+            idleSince = .now
             idleTimer.schedule(deadline: .now() + configuration.idleTimeout.dispatchInterval)
         } else {
+            idleSince = nil
             idleTimer.schedule(deadline: .distantFuture)
         }
     }

@@ -15,7 +15,9 @@ import Musl
 ///
 /// Only processes of the daemon's own uid are served (SO_PEERCRED). A client that sends more
 /// than `maximumMessageSize` bytes without a message end, or stays idle for `idleTimeout`, is
-/// dropped; a malformed message gets an error reply and the connection goes on.
+/// dropped; a malformed message gets an error reply and the connection goes on. While every
+/// slot is taken and a new client waits, the connection idle longest makes room once it has been
+/// idle for `crowdedIdleTimeout`, so idle clients cannot keep `status` waiting.
 public final class ControlServer: @unchecked Sendable {
     // @unchecked: every mutable member below is touched only on `queue`.
 
@@ -23,6 +25,9 @@ public final class ControlServer: @unchecked Sendable {
         public var maximumClients = 32
         /// How long a connection may go without a complete message while no call of it is in flight.
         public var idleTimeout: Duration = .seconds(30)
+        /// How long a connection may stay idle while all `maximumClients` slots are taken and
+        /// another client waits; also how often that is checked.
+        public var crowdedIdleTimeout: Duration = .seconds(1)
         public var maximumMessageSize = VarlinkFrameDecoder.defaultMaximumMessageSize
         /// Calls of one connection in flight at once; past it the server stops reading from it.
         public var maximumPendingCalls = 16
@@ -55,6 +60,8 @@ public final class ControlServer: @unchecked Sendable {
     private var isAcceptSuspended = false
     /// At most one warning a minute about the client limit.
     private var lastLimitWarning: ContinuousClock.Instant?
+    /// A check for an idle connection to drop is due while every slot is taken.
+    private var isRoomCheckScheduled = false
     private var listenerClosed = false
     private var connections: [Int: ControlConnection] = [:]
     private var nextConnectionID = 1
@@ -199,6 +206,7 @@ public final class ControlServer: @unchecked Sendable {
                         metadata: ["limit": "\(configuration.maximumClients)"])
                 }
                 suspendAccepting()
+                makeRoom()
                 return
             }
             let fd = accept(listener, nil, nil)
@@ -231,6 +239,31 @@ public final class ControlServer: @unchecked Sendable {
         guard isAcceptSuspended, let acceptSource else { return }
         isAcceptSuspended = false
         acceptSource.resume()
+    }
+
+    /// While every slot is taken: if a client waits to be accepted, drops the connection idle
+    /// longest once it has been idle for `crowdedIdleTimeout`; checks again after that long.
+    private func makeRoom() {
+        guard !isRoomCheckScheduled, case .running = state, connections.count >= configuration.maximumClients else { return }
+        let now = ContinuousClock.now
+        let oldest = connections.compactMap { id, connection in connection.idleSince.map { (id: id, since: $0) } }
+            .min { $0.since < $1.since }
+        if let oldest, now - oldest.since >= configuration.crowdedIdleTimeout, clientWaits() {
+            logger.info("idle control client dropped to make room for a waiting one")
+            connections[oldest.id]?.close(reason: "idle while another client waits")  // frees the slot
+            return
+        }
+        isRoomCheckScheduled = true
+        queue.asyncAfter(deadline: .now() + configuration.crowdedIdleTimeout.dispatchInterval) {
+            self.isRoomCheckScheduled = false
+            self.makeRoom()
+        }
+    }
+
+    /// Whether a connection waits in the listen backlog.
+    private func clientWaits() -> Bool {
+        var probe = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+        return poll(&probe, 1, 0) > 0 && probe.revents & Int16(POLLIN) != 0
     }
 
     private func connectionClosed(_ id: Int) {

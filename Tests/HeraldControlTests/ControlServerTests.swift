@@ -163,26 +163,58 @@ struct ControlServerTests {
         try await live.stop()
     }
 
-    @Test func clientsBeyondTheLimitWaitForAFreeSlot() async throws {
+    @Test func clientsBeyondTheLimitWaitWhileEveryOneIsBusy() async throws {
         var configuration = ControlServer.Configuration()
         configuration.maximumClients = 2
+        configuration.crowdedIdleTimeout = .milliseconds(100)
         let live = try LiveServer(configuration: configuration)
         let path = live.socketPath
+        let hang = #"{"method":"org.herald.Control.AddAccount","parameters":{"homeserver":"h","user":"hang","password":"x","pin":"4826"}}"#
         let results = try await blocking { () -> [Bool] in
             var first: RawConnection? = try RawConnection(path: path)
             let second = try RawConnection(path: path)
             first?.send(#"{"method":"org.varlink.service.GetInfo"}"#)
-            second.send(#"{"method":"org.varlink.service.GetInfo"}"#)
-            let bothServed = try first?.receive() != nil && second.receive() != nil
-            let third = try RawConnection(path: path, receiveTimeout: .milliseconds(300))
+            let firstServed = try first?.receive() != nil
+            first?.send(hang)  // both wait for heraldd: neither is idle
+            second.send(hang)
+            let third = try RawConnection(path: path, receiveTimeout: .milliseconds(500))
             third.send(#"{"method":"org.varlink.service.GetInfo"}"#)
-            let thirdWaited = try third.receive() == nil  // not accepted while two are connected
+            let thirdWaited = try third.receive() == nil  // not accepted while two are busy
             first = nil  // closing one frees a slot
             third.receiveTimeout = .seconds(5)
             let thirdServed = try third.receive()?.parameters["vendor"] == .string("Herald")
-            return [bothServed, thirdWaited, thirdServed]
+            return [firstServed, thirdWaited, thirdServed]
         }
         #expect(results == [true, true, true])
+        try await live.stop()
+    }
+
+    /// Idle clients holding every slot must not keep `status` waiting for the full idle timeout.
+    @Test func idleClientsMakeRoomForANewOne() async throws {
+        var configuration = ControlServer.Configuration()
+        configuration.maximumClients = 2
+        configuration.idleTimeout = .seconds(30)
+        configuration.crowdedIdleTimeout = .milliseconds(200)
+        let live = try LiveServer(configuration: configuration)
+        let path = live.socketPath
+        let results = try await blocking { () -> [Bool] in
+            let first = try RawConnection(path: path)
+            let second = try RawConnection(path: path)
+            first.send(#"{"method":"org.varlink.service.GetInfo"}"#)
+            second.send(#"{"method":"org.varlink.service.GetInfo"}"#)
+            let bothServed = try first.receive() != nil && second.receive() != nil
+            let third = try RawConnection(path: path, receiveTimeout: .seconds(10))
+            let asked = ContinuousClock.now
+            third.send(#"{"method":"org.varlink.service.GetInfo"}"#)
+            let thirdServed = try third.receive()?.parameters["vendor"] == .string("Herald")
+            let quickly = ContinuousClock.now - asked < .seconds(10)
+            // The one idle longest made room; the other one is still served.
+            let firstClosed = first.isClosedByServer()
+            second.send(#"{"method":"org.varlink.service.GetInfo"}"#)
+            let secondServed = try second.receive() != nil
+            return [bothServed, thirdServed, quickly, firstClosed, secondServed]
+        }
+        #expect(results == [true, true, true, true, true])
         try await live.stop()
     }
 
