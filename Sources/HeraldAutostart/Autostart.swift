@@ -57,6 +57,10 @@ public struct Autostart: Sendable {
         var notes: [String] = []
         do {
             try links.enable()
+        } catch AutostartError.unitNotInstalled(let unit, let searched) {
+            notes.append(
+                "\(unit) is not installed in the user unit path (\(searched.joined(separator: ", "))), so only the XDG "
+                    + "autostart entry was made; `make install` installs the unit for systemd sessions")
         } catch let e as AutostartError {
             notes.append("\(e); only the XDG autostart entry was made")
         }

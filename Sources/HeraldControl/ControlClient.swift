@@ -83,6 +83,11 @@ public final class ControlClient {
         _ = try call("org.herald.Control.SetPin", parameters, as: EmptyParameters.self)
     }
 
+    /// Checks the PIN (it counts as an attempt), changing nothing: before asking for a new one.
+    public func checkPin(_ account: String, pin: String) throws {
+        _ = try call("org.herald.Control.CheckPin", CheckPinParameters(account: account, pin: pin), as: EmptyParameters.self)
+    }
+
     /// Signs one account, or every account when `account` is nil, out and wipes it here.
     public func logout(_ account: String?) throws -> LogoutReply {
         try call("org.herald.Control.Logout", OptionalAccountParameter(account: account), as: LogoutReply.self)
@@ -108,6 +113,12 @@ public final class ControlClient {
     /// `timeoutSeconds`.
     public func finishSso(session: String, timeoutSeconds: Int) throws -> String {
         try call("org.herald.Control.FinishSso", FinishSsoParameters(session: session, timeoutSeconds: timeoutSeconds),
+                 as: FinishSsoReply.self).user
+    }
+
+    /// Step 3 with a password instead of the browser: signs in; returns the user ID.
+    public func passwordSignIn(session: String, user: String, password: String) throws -> String {
+        try call("org.herald.Control.PasswordSignIn", PasswordSignInParameters(session: session, user: user, password: password),
                  as: FinishSsoReply.self).user
     }
 

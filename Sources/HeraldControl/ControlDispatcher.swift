@@ -87,6 +87,10 @@ struct ControlDispatcher: Sendable {
                 as: SetPinParameters.self, allowed: ["account", "currentPin", "newPin"])
             try await handler.setPin(parameters.account, currentPin: parameters.currentPin, newPin: parameters.newPin)
             return VarlinkReply()
+        case "CheckPin":
+            let parameters = try call.decodeParameters(as: CheckPinParameters.self, allowed: ["account", "pin"])
+            try await handler.checkPin(parameters.account, pin: parameters.pin)
+            return VarlinkReply()
         case "Logout":
             let account = try call.decodeParameters(as: OptionalAccountParameter.self, allowed: ["account"]).account
             return try VarlinkReply(encoding: try await handler.logout(account))
@@ -109,6 +113,12 @@ struct ControlDispatcher: Sendable {
             let timeout = parameters.timeoutSeconds ?? 300
             guard (1...3600).contains(timeout) else { throw ControlError.invalidParameter(parameter: "timeoutSeconds") }
             let user = try await handler.finishSso(session: parameters.session, timeoutSeconds: timeout)
+            return try VarlinkReply(encoding: FinishSsoReply(user: user))
+        case "PasswordSignIn":
+            let parameters = try call.decodeParameters(
+                as: PasswordSignInParameters.self, allowed: ["session", "user", "password"])
+            let user = try await handler.passwordSignIn(
+                session: parameters.session, user: parameters.user, password: parameters.password)
             return try VarlinkReply(encoding: FinishSsoReply(user: user))
         case "CompleteSignIn":
             let parameters = try call.decodeParameters(as: CompleteSignInParameters.self, allowed: ["session", "pin"])

@@ -28,6 +28,11 @@ public protocol ControlHandler: Sendable {
     /// Waits for the browser; cancellation (the client left) must close the listener.
     func finishSso(session: String, timeoutSeconds: Int) async throws -> String
     func completeSignIn(session: String, pin: String) async throws -> AccountInfo
+    /// Password sign-in in a `beginSignIn` session, before the PIN is chosen; returns the user
+    /// ID. The password is used once and must never be stored or logged.
+    func passwordSignIn(session: String, user: String, password: String) async throws -> String
+    /// Checks an account's PIN under the attempt policy, changing nothing else (no unlock).
+    func checkPin(_ account: String, pin: String) async throws
 }
 
 extension ControlHandler {
@@ -42,5 +47,11 @@ extension ControlHandler {
     }
     public func completeSignIn(session: String, pin: String) async throws -> AccountInfo {
         throw ControlError.methodNotFound(method: "org.herald.Control.CompleteSignIn")
+    }
+    public func passwordSignIn(session: String, user: String, password: String) async throws -> String {
+        throw ControlError.methodNotFound(method: "org.herald.Control.PasswordSignIn")
+    }
+    public func checkPin(_ account: String, pin: String) async throws {
+        throw ControlError.methodNotFound(method: "org.herald.Control.CheckPin")
     }
 }

@@ -66,6 +66,10 @@ method Unlock(account: string, pin: string) -> (account: Account)
 # PinRejected for a new PIN that is not 4 digits or too common).
 method SetPin(account: string, currentPin: string, newPin: string) -> ()
 
+# Checks an account's PIN and changes nothing else (the account stays locked if it was): lets a
+# client check the current PIN before asking for a new one. Counts as an attempt, as Unlock.
+method CheckPin(account: string, pin: string) -> ()
+
 # Signs one account, or every account when account is absent, out at its homeserver and wipes
 # every local trace of it. serverLogoutPending lists the accounts whose homeserver could not be
 # reached: they are wiped here and the server-side logout is retried later.
@@ -102,6 +106,11 @@ method StartSso(session: string, idp: ?string) -> (url: string)
 # with the login token; returns the user ID. SignInTimedOut when nobody came back in time.
 # Closing the connection cancels the wait and the listener.
 method FinishSso(session: string, timeoutSeconds: ?int) -> (user: string)
+
+# Step 3 with a password instead of the browser (when BeginSignIn says password): signs in and
+# returns the user ID, so that a wrong password is known before the PIN is asked for. AuthFailed
+# when the user name or password is wrong; the session stays open for another try.
+method PasswordSignIn(session: string, user: string, password: string) -> (user: string)
 
 # Step 4: gives the signed-in account its PIN and starts it (as AddAccount). PinRejected
 # leaves the session open for another PIN.

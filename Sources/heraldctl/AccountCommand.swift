@@ -6,7 +6,7 @@ struct AccountCommand: ParsableCommand {
         commandName: "account",
         abstract: "List, add and remove Matrix accounts.",
         discussion: """
-            Each account signs in on its own and is independent of the others.
+            Each account signs in on its own and is independent of the others. \
             ACCOUNT is a full Matrix ID (@alice:example.org) or any unambiguous prefix of it (alice).
 
             Examples:
@@ -24,10 +24,10 @@ struct AccountCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the accounts and their state.",
             discussion: """
-                States: starting (signing in or first sync), syncing (up to date and listening),
-                offline (the homeserver cannot be reached; Herald retries), signed_out (the session
-                was ended elsewhere, or too many wrong PINs were typed; add the account again).
-                LOCKED: yes while the account's notifications hide the sender, room and text
+                States: starting (signing in or first sync), syncing (up to date and listening), \
+                offline (the homeserver cannot be reached; Herald retries), signed_out (the session \
+                was ended elsewhere, or too many wrong PINs were typed; add the account again). \
+                LOCKED: yes while the account's notifications hide the sender, room and text \
                 (heraldctl unlock ACCOUNT). PREVIEW: when they show them: always, unlocked or never.
 
                 Examples:
@@ -51,25 +51,26 @@ struct AccountCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Sign in to a Matrix account (in the browser, or with a password) and choose its PIN.",
             discussion: """
-                Without --user, heraldd reads how HOMESERVER lets people sign in. With sign-in through
-                the browser (SSO), the browser opens (xdg-open; with --no-browser or without a
-                graphical session the address is printed instead), you sign in there, and the browser
-                comes back to heraldd on 127.0.0.1; then you choose the PIN. --idp ID picks an
-                identity provider; with several and a terminal, a numbered list is shown. --timeout
-                SECONDS (default 300) bounds the wait; Ctrl-C cancels it. --sso refuses to fall back
+                Without --user, heraldd reads how HOMESERVER lets people sign in. With sign-in through \
+                the browser (SSO), the browser opens (xdg-open; with --no-browser or without a \
+                graphical session the address is printed instead), you sign in there, and the browser \
+                comes back to heraldd on 127.0.0.1; then you choose the PIN. --idp ID picks an \
+                identity provider; with several and a terminal, a numbered list is shown. --timeout \
+                SECONDS (default 300) bounds the wait; Ctrl-C cancels it. --sso refuses to fall back \
                 to a password. A server with passwords only: the user name and password are asked.
 
-                With --user, heraldd signs in to HOMESERVER as NAME and keeps the session; the password is used
-                once and never stored. The account gets its own 4-digit PIN, which unlocks it
+                With --user, heraldd signs in to HOMESERVER as NAME and keeps the session; the password is used \
+                once and never stored. The account gets its own 4-digit PIN, which unlocks it \
                 again after `heraldctl lock` (or a restart of heraldd); it starts unlocked.
 
-                Without --password-stdin the password is asked for on the terminal, without echo.
-                Without --pin-stdin the PIN is asked for on the terminal, without echo, twice.
+                Without --password-stdin the password is asked for on the terminal, without echo. \
+                Without --pin-stdin the PIN is asked for on the terminal, without echo, twice, once the password \
+                was accepted. \
                 With both flags standard input holds the password line, then the PIN line.
 
-                A PIN is exactly 4 digits. The most common ones are refused: one digit repeated
-                (0000), consecutive digits (1234, 9876), 1212, 1004, 2000, 6969, 1122, 1313, 2001,
-                1010, 2580 and 0852. A refused PIN given with --pin-stdin is a usage error (exit
+                A PIN is exactly 4 digits. The most common ones are refused: one digit repeated \
+                (0000), consecutive digits (1234, 9876), 1212, 1004, 2000, 6969, 1122, 1313, 2001, \
+                1010, 2580 and 0852. A refused PIN given with --pin-stdin is a usage error (exit \
                 status 2) and nothing is sent to heraldd; on the terminal it is asked for again.
 
                 Examples:
@@ -128,6 +129,19 @@ struct AccountCommand: ParsableCommand {
                 }
             }
             let password = try SecretInput.password(for: user, fromStandardInput: passwordStdin)
+            if !pinStdin {
+                // The PIN is asked on the terminal: check the password first.
+                let client = try options.connect(timeout: .seconds(90))
+                let begun = try client.beginSignIn(homeserver: homeserver)
+                guard begun.password else {
+                    throw ControlError.authFailed(
+                        reason: "\(begun.homeserver) does not offer sign-in with a password; without --user, heraldctl signs in the way it offers")
+                }
+                report(try SignInFlow.passwordThenPin(client, session: begun.session, user: user, password: password,
+                                                      pinStdin: false, options: options))
+                return
+            }
+            // Both from standard input: a refused PIN is a usage error before anything is sent.
             let pin = try SecretInput.newPin(
                 prompt: "Choose a 4-digit PIN for \(user): ", repeatPrompt: "Repeat the PIN: ",
                 fromStandardInput: pinStdin,
@@ -151,8 +165,8 @@ struct AccountCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Sign an account out and forget it.",
             discussion: """
-                heraldd ends the session at the homeserver (if it can be reached) and removes
-                everything it kept for the account on this computer. No PIN is needed: removing
+                heraldd ends the session at the homeserver (if it can be reached) and removes \
+                everything it kept for the account on this computer. No PIN is needed: removing \
                 only takes access away.
 
                 Examples:
@@ -176,7 +190,8 @@ struct AccountCommand: ParsableCommand {
     }
 }
 
-/// The accounts table shared by `status` and `account list`.
+/// The accounts table shared by `status` and `account list`: short cells, and why an account is
+/// not syncing (a homeserver's or libcurl's message, however long) on a line of its own below.
 enum AccountListing {
     static let noAccounts = "No accounts. Add one with: heraldctl account add https://matrix.example.org --user NAME"
 
@@ -189,14 +204,16 @@ enum AccountListing {
                 account.notifications ? "on" : "off",
             ])
         }
-        return table.text
+        let reasons = accounts.compactMap { account in
+            account.reason.flatMap { $0.isEmpty ? nil : "\(account.id) is \(account.state.replacingUnderscores): \($0)" }
+        }
+        return ([table.text] + (reasons.isEmpty ? [] : [""] + reasons)).joined(separator: "\n")
     }
 
     static func state(of account: AccountInfo) -> String {
-        var text = account.state.replacingUnderscores
-        if let age = Age.since(account.since) { text += " for \(age)" } else { text += " since \(account.since)" }
-        if let reason = account.reason, !reason.isEmpty { text += " (\(reason))" }
-        return text
+        let text = account.state.replacingUnderscores
+        if let age = Age.since(account.since) { return text + " for \(age)" }
+        return text + " since \(account.since)"
     }
 }
 

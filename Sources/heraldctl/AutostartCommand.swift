@@ -11,10 +11,10 @@ struct AutostartCommand: ParsableCommand {
         commandName: "autostart",
         abstract: "Start Herald at every login, or not.",
         discussion: """
-            With a systemd user manager running, herald.service (and herald.socket) are enabled or
-            disabled through it. Without one, heraldctl makes the links `systemctl --user enable`
-            would make under $XDG_CONFIG_HOME/systemd/user, and an XDG autostart entry,
-            $XDG_CONFIG_HOME/autostart/herald.desktop, for desktops without a systemd user session.
+            With a systemd user manager running, herald.service (and herald.socket) are enabled or \
+            disabled through it. Without one, heraldctl makes the links `systemctl --user enable` \
+            would make under $XDG_CONFIG_HOME/systemd/user, and an XDG autostart entry, \
+            $XDG_CONFIG_HOME/autostart/herald.desktop, for desktops without a systemd user session. \
             `status` says which of these is in effect. heraldd itself is not needed.
 
             Examples:
@@ -48,11 +48,12 @@ struct AutostartCommand: ParsableCommand {
             Report.json(status)
             return
         }
-        for note in status.notes { Report.standardError("heraldctl: \(note)") }
         switch action {
         case .on, .off: print(Self.sentence(status))
         case .status: print(Self.details(status))
         }
+        // It worked: what is worth knowing is said as a note, not in an error's words.
+        for note in status.notes { print("Note: \(note).") }
     }
 
     static func sentence(_ s: Autostart.Status) -> String {

@@ -10,12 +10,12 @@ struct DoctorCommand: ParsableCommand {
         commandName: "doctor",
         abstract: "Check everything Herald depends on, and say what to fix.",
         discussion: """
-            Checks that heraldd answers on its socket and that the socket is private, the session
-            bus, the notification server and what it can show, the Secret Service, the clock, each
-            account's homeserver (as heraldd last reached it), and autostart. Bus questions are
+            Checks that heraldd answers on its socket and that the socket is private, the session \
+            bus, the notification server and what it can show, the Secret Service, the clock, each \
+            account's homeserver (as heraldd last reached it), and autostart. Bus questions are \
             asked with busctl, as heraldctl does not link D-Bus itself.
 
-            Exit status: 0 nothing wrong (warnings allowed), 1 something needs fixing,
+            Exit status: 0 nothing wrong (warnings allowed), 1 something needs fixing, \
             3 heraldd cannot be reached (the other checks are still made).
 
             Examples:

@@ -10,11 +10,11 @@ struct HeraldCtl: ParsableCommand {
         commandName: "heraldctl",
         abstract: "Control heraldd, the daemon that turns Matrix messages into desktop notifications.",
         discussion: """
-            heraldctl talks to heraldd over its control socket; it never touches Herald's data itself.
-            Every command accepts --json (one JSON document on standard output) and --socket PATH.
+            heraldctl talks to heraldd over its control socket; it never touches Herald's data itself. \
+            Every command accepts --json (one JSON document on standard output) and --socket PATH. \
             ACCOUNT is a full Matrix ID (@alice:example.org) or any unambiguous prefix of it (alice).
 
-            Exit status: 0 done, 1 heraldd refused (its message is printed), 2 usage error
+            Exit status: 0 done, 1 heraldd refused (its message is printed), 2 usage error \
             (including a PIN refused before anything is sent), 3 heraldd cannot be reached.
 
             Examples:

@@ -6,12 +6,12 @@ struct LockCommand: ControlCommand {
         commandName: "lock",
         abstract: "Lock one account, or every account: its notifications no longer show who wrote what.",
         discussion: """
-            While an account is locked its notifications say only "New message for …" and a
-            count: no sender, no room, no text (unless its preview setting is `always`). Its
-            notifications already on screen are replaced by that discreet form. Nothing else
-            changes: the account stays signed in and keeps being notified.
-            Without ACCOUNT (or with --all) every account is locked. heraldd also locks every
-            account when it starts and when the desktop session locks.
+            While an account is locked its notifications say only "New message for …" and a \
+            count: no sender, no room, no text (unless its preview setting is `always`). Its \
+            notifications already on screen are replaced by that discreet form. Nothing else \
+            changes: the account stays signed in and keeps being notified. \
+            Without ACCOUNT (or with --all) every account is locked. heraldd also locks every \
+            account when it starts and when the desktop session locks. \
             Unlock with `heraldctl unlock ACCOUNT` and the account's PIN.
 
             Examples:
@@ -49,14 +49,14 @@ struct UnlockCommand: ControlCommand {
         commandName: "unlock",
         abstract: "Unlock an account with its PIN: its notifications show previews again.",
         discussion: """
-            The PIN is asked for on the terminal without echo, or read from the first line of
-            standard input with --pin-stdin. Something that is not 4 digits is refused here
+            The PIN is asked for on the terminal without echo, or read from the first line of \
+            standard input with --pin-stdin. Something that is not 4 digits is refused here \
             (exit status 2) and does not count as an attempt.
 
-            Wrong PINs are counted, even across restarts of heraldd: after 4 of them each new
-            attempt must wait (about 1, 5, 15, 15, then 60 minutes), and the 10th wrong PIN in a
-            row signs the account out: it must then be added again with `heraldctl account add`.
-            A wrong PIN, or an attempt during a wait, exits with status 1 and says how many
+            Wrong PINs are counted, even across restarts of heraldd: after 4 of them each new \
+            attempt must wait (about 1, 5, 15, 15, then 60 minutes), and the 10th wrong PIN in a \
+            row signs the account out: it must then be added again with `heraldctl account add`. \
+            A wrong PIN, or an attempt during a wait, exits with status 1 and says how many \
             attempts are left or how long to wait.
 
             Examples:

@@ -6,11 +6,11 @@ struct LogoutCommand: ControlCommand {
         commandName: "logout",
         abstract: "Sign one account, or every account, out: the session ends and nothing of it stays here.",
         discussion: """
-            heraldd ends the session at the homeserver, then wipes everything it kept for the
-            account on this computer: its session, sync position, notifications record, keys and
-            the notifications on screen. No PIN is needed: signing out only takes access away.
-            If the homeserver cannot be reached the account is wiped here all the same, and
-            heraldd retries the server-side sign-out later.
+            heraldd ends the session at the homeserver, then wipes everything it kept for the \
+            account on this computer: its session, sync position, notifications record, keys and \
+            the notifications on screen. No PIN is needed: signing out only takes access away. \
+            If the homeserver cannot be reached the account is wiped here all the same, and \
+            heraldd retries the server-side sign-out later. \
             Say which account, or --all; to use an account again, add it again.
 
             Examples:

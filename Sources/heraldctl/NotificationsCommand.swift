@@ -6,7 +6,7 @@ struct NotificationsCommand: ControlCommand {
         commandName: "notifications",
         abstract: "Turn notifications on or off, for every account or for one.",
         discussion: """
-            Without ACCOUNT this is the global switch: off silences every account, whatever each
+            Without ACCOUNT this is the global switch: off silences every account, whatever each \
             account's own setting. With ACCOUNT only that account is changed.
 
             Examples:

@@ -6,7 +6,7 @@ struct PinCommand: ParsableCommand {
         commandName: "pin",
         abstract: "Change an account's PIN.",
         discussion: """
-            Every account has its own 4-digit PIN, chosen when it is added; it unlocks the
+            Every account has its own 4-digit PIN, chosen when it is added; it unlocks the \
             account (heraldctl unlock).
 
             Examples:
@@ -22,13 +22,13 @@ struct PinCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change an account's PIN, after checking the current one.",
             discussion: """
-                On a terminal the current PIN is asked for, then the new one twice, without echo.
+                On a terminal the current PIN is asked for and checked, then the new one twice, without echo. \
                 With --pin-stdin standard input holds the current PIN line, then the new PIN line.
 
-                A wrong current PIN counts as a failed unlock attempt (see heraldctl unlock --help).
-                A new PIN is exactly 4 digits and not one of the most common ones (one digit
-                repeated, consecutive digits, 1212, 1004, 2000, 6969, 1122, 1313, 2001, 1010, 2580,
-                0852). A refused new PIN given with --pin-stdin is a usage error (exit status 2)
+                A wrong current PIN counts as a failed unlock attempt (see heraldctl unlock --help). \
+                A new PIN is exactly 4 digits and not one of the most common ones (one digit \
+                repeated, consecutive digits, 1212, 1004, 2000, 6969, 1122, 1313, 2001, 1010, 2580, \
+                0852). A refused new PIN given with --pin-stdin is a usage error (exit status 2) \
                 and nothing is sent to heraldd; on the terminal it is asked for again.
 
                 Examples:
@@ -51,6 +51,8 @@ struct PinCommand: ParsableCommand {
             let current = try SecretInput.existingPin(
                 prompt: "Current PIN for \(account): ", fromStandardInput: pinStdin,
                 what: "the current PIN (first line)")
+            // On the terminal, a wrong current PIN is said before the new one is asked for twice.
+            if !pinStdin { try options.connect().checkPin(account, pin: current) }
             let new = try SecretInput.newPin(
                 prompt: "New PIN for \(account): ", repeatPrompt: "Repeat the new PIN: ", fromStandardInput: pinStdin,
                 what: "the new PIN (second line)")

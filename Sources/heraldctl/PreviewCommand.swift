@@ -8,8 +8,8 @@ struct PreviewCommand: ControlCommand {
         commandName: "preview",
         abstract: "Choose when an account's notifications show the sender, the room and the text.",
         discussion: """
-            always    even while the account is locked
-            unlocked  only while it is unlocked (the default)
+            always    even while the account is locked \
+            unlocked  only while it is unlocked (the default) \
             never     never: every notification says only "New message for …" and a count
 
             Examples:

@@ -75,7 +75,8 @@ struct SignInFlow {
         let pin = try SecretInput.newPin(
             prompt: "Choose a 4-digit PIN for \(user): ", repeatPrompt: "Repeat the PIN: ",
             fromStandardInput: pinStdin, what: "the PIN (first line)")
-        return try client.completeSignIn(session: begun.session, pin: pin)
+        // A new connection: typing the PIN may take longer than heraldd keeps an idle one.
+        return try options.connect(timeout: .seconds(90)).completeSignIn(session: begun.session, pin: pin)
     }
 
     /// The provider to use: `--idp`, the only one, or the user's choice on the terminal.
@@ -147,10 +148,21 @@ struct SignInFlow {
             throw UsageError("no user name given")
         }
         let password = try SecretInput.password(for: typed, fromStandardInput: false)
+        return try Self.passwordThenPin(client, session: begun.session, user: typed, password: password, pinStdin: pinStdin,
+                                        options: options)
+    }
+
+    /// Signs in with the password first and only then asks for the new PIN: a wrong password is
+    /// said before anyone types a PIN twice for nothing.
+    static func passwordThenPin(
+        _ client: ControlClient, session: String, user: String, password: String, pinStdin: Bool, options: GlobalOptions
+    ) throws -> AccountInfo {
+        let id = try client.passwordSignIn(session: session, user: user, password: password)
+        Report.standardError("Signed in as \(id).")
         let pin = try SecretInput.newPin(
-            prompt: "Choose a 4-digit PIN for \(typed): ", repeatPrompt: "Repeat the PIN: ",
+            prompt: "Choose a 4-digit PIN for \(id): ", repeatPrompt: "Repeat the PIN: ",
             fromStandardInput: pinStdin, what: "the PIN (first line)")
-        return try client.addAccount(homeserver: begun.homeserver, user: typed, password: password, pin: pin)
+        return try options.connect(timeout: .seconds(90)).completeSignIn(session: session, pin: pin)
     }
 }
 

@@ -6,8 +6,8 @@ struct StatusCommand: ControlCommand {
         commandName: "status",
         abstract: "Show the daemon, the desktop services it uses, and every account.",
         discussion: """
-            Shows heraldd's version and pid, whether it is connected to the session bus, which
-            notification server shows its notifications, where it keeps the keys that encrypt
+            Shows heraldd's version and pid, whether it is connected to the session bus, which \
+            notification server shows its notifications, where it keeps the keys that encrypt \
             access tokens, the global notifications switch, and the state of every account.
 
             Examples:

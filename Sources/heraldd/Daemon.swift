@@ -417,6 +417,10 @@ actor Daemon: ControlHandler {
         logger.notice("PIN changed", metadata: ["account": "\(account.userID)"])
     }
 
+    func checkPin(_ query: String, pin: String) async throws {
+        try await checkPin(try resolve(query), pin)
+    }
+
     func logout(_ query: String?) async throws -> LogoutReply {
         let targets = try query.map { [try resolve($0)] } ?? store.accounts()
         var out: [String] = []

@@ -2,6 +2,7 @@ import Foundation
 import HeraldControl
 import HeraldCore
 import HeraldMatrix
+import HeraldStore
 import Logging
 
 /// One browser sign-in between `BeginSignIn` and `CompleteSignIn`. Lives in the daemon only:
@@ -143,6 +144,39 @@ extension Daemon {
             throw ControlError.sessionNotFound
         }
         logger.notice("signed in through the browser", metadata: ["account": "\(login.userID)"])
+        return login.userID
+    }
+
+    /// Step 3 with a password: signs in now, so that heraldctl asks for the PIN only once the
+    /// password is known to be right. A wrong one leaves the session open for another try.
+    func passwordSignIn(session id: String, user: String, password: String) async throws -> String {
+        let session = try signInSession(id)
+        guard session.flows.password else {
+            throw ControlError.authFailed(reason: "\(session.homeserver) does not offer sign-in with a password")
+        }
+        guard session.login == nil, !session.waiting else { throw ControlError.invalidParameter(parameter: "session") }
+        let name = user.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, name.utf8.count <= 255 else { throw ControlError.invalidParameter(parameter: "user") }
+        guard !password.isEmpty, password.utf8.count <= 1024 else { throw ControlError.invalidParameter(parameter: "password") }
+        if let known = UserID(name), let account = try store.account(known), account.state != "signed_out" {
+            throw ControlError.accountExists(account: known.rawValue)
+        }
+        session.waiting = true
+        defer { session.waiting = false }
+        let login: LoginResponse
+        do {
+            login = try await MatrixClient(baseURL: session.homeserver, transport: transport)
+                .loginWithPassword(user: name, password: password, deviceName: deviceName)
+        } catch let e as MatrixError {
+            throw Self.loginError(e, homeserver: session.homeserver)
+        }
+        guard signIns.byID[id] === session else {
+            // The session expired meanwhile: give the fresh session back.
+            try? await MatrixClient(baseURL: session.homeserver, accessToken: login.accessToken, transport: transport).logout()
+            throw ControlError.sessionNotFound
+        }
+        session.login = login
+        logger.notice("signed in with a password", metadata: ["account": "\(login.userID)"])
         return login.userID
     }
 

@@ -15,11 +15,12 @@ actor FakeHandler: ControlHandler {
     static let alice = AccountInfo(
         id: "@alice:example.org", homeserver: "https://matrix.example.org", deviceId: "ABCDEF",
         state: "syncing", since: "2026-01-02T03:04:05Z", notifications: true)
-    /// A second account, locked, previews never shown, offline.
+    /// A second account, locked, previews never shown, offline with libcurl's long message.
     static let bob = AccountInfo(
         id: "@bob:example.org", homeserver: "https://matrix.example.org", deviceId: "GHIJKL",
-        state: "offline", since: "2026-01-02T03:04:05Z", reason: "connection refused", notifications: false,
+        state: "offline", since: "2026-01-02T03:04:05Z", reason: offlineReason, notifications: false,
         locked: true, preview: "never")
+    static let offlineReason = "Couldn't connect to server: Failed to connect to matrix.example.org port 443 after 3 ms: Could not connect to server (curl error 7)"
     static let pin = "4826"
 
     struct Boom: Error, CustomStringConvertible {
@@ -38,6 +39,9 @@ actor FakeHandler: ControlHandler {
     private(set) var pinChanges: [(account: String, currentPin: String, newPin: String)] = []
     private(set) var logoutCalls: [String?] = []
     private(set) var previewCalls: [(account: String, preview: String)] = []
+    private(set) var passwordSignIns: [(user: String, password: String)] = []
+    private(set) var completedSignIns: [(session: String, pin: String)] = []
+    private(set) var pinChecks: [(account: String, pin: String)] = []
 
     func status() async throws -> StatusReply {
         StatusReply(
@@ -129,6 +133,34 @@ actor FakeHandler: ControlHandler {
     func setPreview(_ account: String, preview: String) async throws {
         _ = try resolve(account)
         previewCalls.append((account, preview))
+    }
+
+    /// Sign-in sessions: passwords only; the session names the homeserver.
+    func beginSignIn(homeserver: String) async throws -> BeginSignInReply {
+        BeginSignInReply(session: "session " + homeserver, homeserver: homeserver, password: true, sso: false, providers: [],
+                         flows: ["m.login.password"])
+    }
+
+    func passwordSignIn(session: String, user: String, password: String) async throws -> String {
+        passwordSignIns.append((user, password))
+        guard password == "correct horse" else {
+            throw ControlError.authFailed(reason: "wrong user name or password for @\(user):example.org")
+        }
+        return "@\(user):example.org"
+    }
+
+    func completeSignIn(session: String, pin: String) async throws -> AccountInfo {
+        if let problem = PinRules.problem(with: pin) { throw ControlError.pinRejected(reason: problem) }
+        completedSignIns.append((session, pin))
+        var account = Self.alice
+        account.homeserver = String(session.dropFirst("session ".count))
+        return account
+    }
+
+    func checkPin(_ account: String, pin: String) async throws {
+        pinChecks.append((account, pin))
+        let found = try resolve(account)
+        guard pin == Self.pin else { throw ControlError.pinIncorrect(account: found.id, attemptsLeft: 9, waitSeconds: 0) }
     }
 }
 

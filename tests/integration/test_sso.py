@@ -278,6 +278,11 @@ def test_server_without_sso_falls_back_to_password(herald, synapse, users):
     # Without a terminal the password cannot be asked: the usage error says how to pass it.
     rc, out, err = herald.ctl("account", "add", synapse.url, "--pin-stdin", input="4826\n")
     assert rc == 2 and "--user NAME --password-stdin" in err, (out, err)
+    # A wrong password is said before any PIN is asked for.
+    rc, transcript = run_on_pty(herald, ["account", "add", synapse.url],
+                                [("User name: ", users.alice.localpart), ("Password for", "not the password")])
+    assert rc == 1 and "wrong user name or password" in transcript, transcript
+    assert "PIN" not in transcript, f"a PIN was asked for before the password was checked: {transcript}"
     # On a terminal: user name, then password (no echo), then the PIN twice.
     rc, transcript = run_on_pty(herald, ["account", "add", synapse.url],
                                 [("User name: ", users.alice.localpart), ("Password for", users.alice.password),
