@@ -4,7 +4,9 @@
 #   make test    deps, Swift unit tests, then the integration tests (real Synapse, D-Bus, heraldd)
 #   make demo    deps, build, then scripts/demo.sh (Synapse + heraldd + dunst on Xvfb, screenshot)
 #   make clean   Swift build products, demo output, Python caches (keeps .venv and fetched packages)
-#   make install    release build, then binaries, units, config, man pages, completions under PREFIX
+#   make man     build, then rewrite the generated parts of man/*.{1,8} from the argument parsers
+#   make install    release build, then binaries, units, config, man pages, completions, desktop
+#                   entry and icon under PREFIX
 #                   (default ~/.local; `sudo make install PREFIX=/usr/local` for every user)
 #   make uninstall  removes exactly what `make install` put under PREFIX (its manifest says what)
 
@@ -20,7 +22,7 @@ VENV   := .venv
 PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?= -v
 
-.PHONY: all deps build test unit-test integration-test demo bench clean install uninstall
+.PHONY: all deps build man test unit-test integration-test demo bench clean install uninstall
 
 all: build
 
@@ -29,6 +31,13 @@ deps:
 
 build:
 	swift build
+
+# Commands and options in the man pages come from the parsers (scripts/manpage.py); the
+# integration tests fail when the committed pages are stale.
+man: build
+	bin="$$(swift build --show-bin-path)"; \
+	python3 scripts/manpage.py "$$bin/heraldctl" man/heraldctl.1; \
+	python3 scripts/manpage.py "$$bin/heraldd" man/heraldd.8
 
 test: deps
 	swift build --build-tests

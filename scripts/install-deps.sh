@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Herald's build, tests and demo need. Idempotent: a second run does nothing.
+#   - checks for a Swift 6.1+ toolchain, which it cannot install (swift.org ships it)
 #   - Debian packages (apt-get; sudo when not root; `apt-get update` only if something is missing)
 #   - the virtualenv .venv in the work tree with scripts/requirements-test.txt, skipped when the
 #     stamp .venv/.herald-requirements already records exactly that list.
@@ -22,6 +23,26 @@ APT_PACKAGES=(
 )
 
 say() { printf '==> %s\n' "$*"; }
+
+# --- Swift toolchain ---------------------------------------------------------------------------
+# Not a Debian package: swift.org's Linux toolchain, on the PATH or unpacked as /opt/swift (where
+# the Makefile finds it too). SWIFT names another swift to check.
+SWIFT_MINIMUM=6.1
+if [ -z "${SWIFT:-}" ]; then
+    SWIFT=swift
+    command -v swift >/dev/null || [ ! -x /opt/swift/usr/bin/swift ] || SWIFT=/opt/swift/usr/bin/swift
+fi
+toolchain_help="get the Linux toolchain from https://www.swift.org/install/linux/ (Debian does not package it), unpack it and put its usr/bin on your PATH, or unpack it as /opt/swift"
+if ! command -v "$SWIFT" >/dev/null; then
+    echo "install-deps: no Swift toolchain: Herald needs Swift $SWIFT_MINIMUM or newer; $toolchain_help" >&2
+    exit 1
+fi
+swift_version=$("$SWIFT" --version 2>/dev/null | sed -n 's/.*Swift version \([0-9][0-9.]*\).*/\1/p' | head -n 1)
+if [ -z "$swift_version" ] || ! printf '%s\n%s\n' "$SWIFT_MINIMUM" "$swift_version" | sort -V -C; then
+    echo "install-deps: $SWIFT is Swift ${swift_version:-of an unknown version}; Herald needs Swift $SWIFT_MINIMUM or newer; $toolchain_help" >&2
+    exit 1
+fi
+say "Swift $swift_version ($(command -v "$SWIFT"))"
 
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then

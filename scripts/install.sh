@@ -62,13 +62,25 @@ install_all() {
     put 0755 "$bin/heraldd" "$BINDIR/heraldd"
     put 0755 "$bin/heraldctl" "$BINDIR/heraldctl"
 
-    sed "s|@bindir@|$BINDIR|g" systemd/herald.service > "$tmp/herald.service"
+    # Only the ExecStart= line: the comments say "@bindir@" on purpose.
+    sed "/^ExecStart=/s|@bindir@|$BINDIR|" systemd/herald.service > "$tmp/herald.service"
     put 0644 "$tmp/herald.service" "$USERUNITDIR/herald.service"
     put 0644 systemd/herald.socket "$USERUNITDIR/herald.socket"
 
     put 0644 config/herald.toml "$DATADIR/herald/herald.toml"
-    put 0644 man/heraldd.8 "$MANDIR/man8/heraldd.8"
-    put 0644 man/heraldctl.1 "$MANDIR/man1/heraldctl.1"
+
+    # The man pages' options and commands, from the parsers of the binaries being installed.
+    command -v python3 >/dev/null || { echo "install: python3 is needed to write the man pages (make deps)" >&2; exit 1; }
+    python3 scripts/manpage.py "$bin/heraldd" man/heraldd.8 --output "$tmp/heraldd.8"
+    python3 scripts/manpage.py "$bin/heraldctl" man/heraldctl.1 --output "$tmp/heraldctl.1"
+    put 0644 "$tmp/heraldd.8" "$MANDIR/man8/heraldd.8"
+    put 0644 "$tmp/heraldctl.1" "$MANDIR/man1/heraldctl.1"
+
+    # Desktops (GNOME) show and let one configure an app's notifications only when the
+    # desktop-entry hint names an installed entry; NoDisplay keeps it out of the menus.
+    sed "s|@bindir@|$BINDIR|" desktop/herald.desktop.in > "$tmp/herald.desktop"
+    put 0644 "$tmp/herald.desktop" "$DATADIR/applications/herald.desktop"
+    put 0644 desktop/herald.svg "$DATADIR/icons/hicolor/scalable/apps/herald.svg"
 
     for b in heraldd heraldctl; do
         "$bin/$b" --generate-completion-script bash > "$tmp/$b.bash"

@@ -61,9 +61,14 @@ public struct RoomInfo: Sendable, Equatable, Codable {
     /// The room's creators (from `m.room.create`) and version, for creator power.
     public var creators: [String]
     public var roomVersion: String
+    /// The server's unread count (`unread_notifications`) in the last answer that carried it.
+    /// It counts from the user's last read receipt, so it may hold messages Herald announced
+    /// already or that came before it signed in: only its growth is news.
+    public var serverUnread: Int
 
     public init(name: String? = nil, joinedMembers: Int = 0, isDirect: Bool = false, powerLevels: RoomPowerLevels? = nil,
-                creators: [String] = [], roomVersion: String = "1") {
+                creators: [String] = [], roomVersion: String = "1", serverUnread: Int = 0) {
+        self.serverUnread = serverUnread
         self.name = name
         self.joinedMembers = joinedMembers
         self.isDirect = isDirect

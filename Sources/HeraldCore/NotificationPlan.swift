@@ -45,7 +45,8 @@ public enum NotificationPlanner {
     ///   - messages: new, not yet notified messages, in timeline order.
     ///   - states: what each room's notification already shows.
     ///   - rooms: names and member counts for titles.
-    ///   - unreadHints: rooms whose timeline had a gap, with the server's unread count.
+    ///   - unreadHints: rooms whose timeline had a gap, with how many messages are new in it and
+    ///     after it, by the server's count.
     ///   - markup: whether the server renders body markup, so text must be escaped.
     public static func plan(
         messages: [IncomingMessage],
@@ -65,8 +66,9 @@ public enum NotificationPlanner {
             let batch = byRoom[roomID]!
             let last = batch.last!
             let state = states[roomID] ?? RoomNotificationState()
-            var count = state.count + batch.count
-            if let unread = unreadHints[roomID], unread > count { count = unread }
+            // What the notification already stands for, plus what is new: the timeline's messages,
+            // or more when the server counted a gap (never an event counted twice).
+            let count = state.count + max(batch.count, unreadHints[roomID] ?? 0)
             let room = rooms[roomID] ?? RoomInfo()
             let summary = room.titledByPerson || room.name == nil
                 ? last.senderName

@@ -47,18 +47,21 @@ public struct DesktopNotifications: NotificationSink {
     static let path = "/org/freedesktop/Notifications"
     let bus: BusConnection
     let appName: String
+    /// An icon theme name: herald.svg, installed under hicolor/scalable/apps by `make install`.
+    let appIcon: String
 
-    public init(bus: BusConnection, appName: String = "Herald") {
+    public init(bus: BusConnection, appName: String = "Herald", appIcon: String = "herald") {
         self.bus = bus
         self.appName = appName
+        self.appIcon = appIcon
     }
 
     public func notify(_ r: NotificationRequest) async throws -> UInt32 {
-        let appName = self.appName
+        let (appName, appIcon) = (self.appName, self.appIcon)
         return try await bus.call(destination: Self.name, path: Self.path, interface: Self.name, member: "Notify", build: { w in
             try w.string(appName)
             try w.uint32(r.replacesID)
-            try w.string("")  // app_icon: the desktop-entry hint names the icon
+            try w.string(appIcon)  // for servers that ignore the desktop-entry hint
             try w.string(r.summary)
             try w.string(r.body)
             try w.strings(r.actions)

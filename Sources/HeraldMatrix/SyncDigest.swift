@@ -7,7 +7,8 @@ public struct SyncDigest: Sendable {
     public var members: [(String, String, String)] = []
     public var messages: [IncomingMessage] = []
     public var leftRooms: [String] = []
-    /// Rooms whose timeline skipped events (`limited`), with the server's unread count.
+    /// Rooms whose timeline skipped events (`limited`), with how much the server's unread count
+    /// grew since the previous answer: the messages new to Herald, gap included.
     public var unreadHints: [String: Int] = [:]
     /// Rooms read elsewhere: the server counts nothing unread there any more, or the user's
     /// own read receipt arrived. Their notifications are withdrawn.
@@ -106,18 +107,22 @@ public struct SyncDigest: Sendable {
                 default: break
                 }
             }
-            d.rooms[roomID] = info
-            if room["timeline"]?["limited"]?.bool == true,
-               let unread = room["unread_notifications"]?["notification_count"]?.int, unread > 0 {
-                d.unreadHints[roomID] = unread
+            let unread = room["unread_notifications"]?["notification_count"]?.int.flatMap { (0...1_000_000).contains($0) ? $0 : nil }
+            if let unread {
+                // The server counts from the last read receipt: what it counted at the previous
+                // answer was in the timeline then (announced, or from before Herald signed in).
+                if room["timeline"]?["limited"]?.bool == true, unread > info.serverUnread {
+                    d.unreadHints[roomID] = unread - info.serverUnread
+                }
+                info.serverUnread = unread
             }
+            d.rooms[roomID] = info
             var ownReceipt = false
             for e in room["ephemeral"]?["events"]?.array ?? [] where e["type"]?.string == "m.receipt" {
                 for (_, receipt) in e["content"]?.object ?? [:] {
                     if receipt["m.read"]?[me.rawValue] != nil || receipt["m.read.private"]?[me.rawValue] != nil { ownReceipt = true }
                 }
             }
-            let unread = room["unread_notifications"]?["notification_count"]?.int
             let ownMessage = timeline.contains { $0["sender"]?.string == me.rawValue }
             // The server's count is the authority; without one, the user's own receipt or message says it.
             if unread == 0 || (unread == nil && (ownReceipt || ownMessage)) { d.readRooms.insert(roomID) }

@@ -10,13 +10,13 @@ extension AppDatabase {
             let uid = c.userID.rawValue
             for (roomID, info) in c.rooms {
                 try db.execute(sql: """
-                    INSERT INTO room (userID, roomID, name, joinedMembers, isDirect, powerLevels, creators, roomVersion)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO room (userID, roomID, name, joinedMembers, isDirect, powerLevels, creators, roomVersion, serverUnread)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(userID, roomID) DO UPDATE SET name = excluded.name,
                         joinedMembers = excluded.joinedMembers, isDirect = excluded.isDirect, powerLevels = excluded.powerLevels,
-                        creators = excluded.creators, roomVersion = excluded.roomVersion
+                        creators = excluded.creators, roomVersion = excluded.roomVersion, serverUnread = excluded.serverUnread
                     """, arguments: [uid, roomID, info.name, info.joinedMembers, info.isDirect, Self.json(info.powerLevels),
-                                     Self.json(info.creators), info.roomVersion])
+                                     Self.json(info.creators), info.roomVersion, info.serverUnread])
             }
             for (roomID, memberID, name) in c.members {
                 try db.execute(sql: """
@@ -44,11 +44,11 @@ extension AppDatabase {
         try writer.read { db in
             var out: [String: RoomInfo] = [:]
             for row in try Row.fetchAll(db, sql: """
-                SELECT roomID, name, joinedMembers, isDirect, powerLevels, creators, roomVersion FROM room WHERE userID = ?
+                SELECT roomID, name, joinedMembers, isDirect, powerLevels, creators, roomVersion, serverUnread FROM room WHERE userID = ?
                 """, arguments: [id.rawValue]) {
                 out[row["roomID"]] = RoomInfo(name: row["name"], joinedMembers: row["joinedMembers"], isDirect: row["isDirect"],
                                               powerLevels: Self.decode(row["powerLevels"]), creators: Self.decode(row["creators"]) ?? [],
-                                              roomVersion: row["roomVersion"])
+                                              roomVersion: row["roomVersion"], serverUnread: row["serverUnread"])
             }
             return out
         }

@@ -117,6 +117,11 @@ public struct AppDatabase: Sendable {
                 END
                 """)
         }
+        m.registerMigration("v3: the server's unread count of each room, to count only its growth") { db in
+            try db.alter(table: "room") { t in
+                t.add(column: "serverUnread", .integer).notNull().defaults(to: 0)
+            }
+        }
         return m
     }
 }

@@ -38,11 +38,22 @@ struct NotificationPlannerTests {
         #expect(NotificationPlanner.plan(messages: m, states: [:], rooms: [:], markup: false).first?.body == "<b>5 & 6</b>")
     }
 
-    @Test func aTimelineGapCountsWhatTheServerSaysIsUnread() {
+    @Test func aTimelineGapCountsWhatTheServerSaysIsNew() {
         let plans = NotificationPlanner.plan(messages: [message("$1", "latest")], states: [:], rooms: [:],
                                              unreadHints: ["!r:x": 37], markup: false)
         #expect(plans.first?.count == 37)
         #expect(plans.first?.body.hasSuffix("37 new messages") == true)
+    }
+
+    @Test func aGapAddsToWhatTheNotificationAlreadyStandsForWithoutCountingItTwice() {
+        let shown = ["!r:x": RoomNotificationState(notificationID: 4, count: 1)]
+        let gap = NotificationPlanner.plan(messages: [message("$2", "latest")], states: shown, rooms: [:],
+                                           unreadHints: ["!r:x": 30], markup: false)
+        #expect(gap.first?.count == 31)
+        // A hint below what the timeline itself shows (a receipt moved meanwhile) counts the timeline.
+        let small = NotificationPlanner.plan(messages: [message("$2", "a"), message("$3", "b")], states: shown, rooms: [:],
+                                             unreadHints: ["!r:x": 1], markup: false)
+        #expect(small.first?.count == 3)
     }
 
     @Test func aMentionStaysUrgentWhenAPlainMessageReplacesIt() {

@@ -56,6 +56,28 @@ struct SyncDigestTests {
         let d = try SyncDigest.read(sync(timeline: [text("$1", "x")], limited: true, unread: 40), me: me, known: [:],
                                     displayName: { _, _ in nil }, notify: true)
         #expect(d.unreadHints == ["!r:x": 40])
+        #expect(d.rooms["!r:x"]?.serverUnread == 40)
+    }
+
+    @Test func aGapCountsOnlyWhatTheServerCountedSinceThePreviousAnswer() throws {
+        // 1 unread before Herald's previous answer (from before it signed in, or announced then).
+        let known = ["!r:x": RoomInfo(joinedMembers: 3, serverUnread: 1)]
+        let d = try SyncDigest.read(sync(timeline: [text("$1", "x")], limited: true, unread: 31), me: me, known: known,
+                                    displayName: { _, _ in nil }, notify: true)
+        #expect(d.unreadHints == ["!r:x": 30])
+        #expect(d.rooms["!r:x"]?.serverUnread == 31)
+        // A count that went down (read elsewhere meanwhile) gives no hint: the timeline counts.
+        let read = try SyncDigest.read(sync(timeline: [text("$2", "y")], limited: true, unread: 2), me: me,
+                                       known: ["!r:x": RoomInfo(serverUnread: 9)], displayName: { _, _ in nil }, notify: true)
+        #expect(read.unreadHints.isEmpty)
+        #expect(read.rooms["!r:x"]?.serverUnread == 2)
+    }
+
+    @Test func theFirstSyncRemembersTheServerCount() throws {
+        let d = try SyncDigest.read(sync(timeline: [text("$1", "old")], unread: 4), me: me, known: [:],
+                                    displayName: { _, _ in nil }, notify: false)
+        #expect(d.rooms["!r:x"]?.serverUnread == 4)
+        #expect(d.unreadHints.isEmpty)
     }
 
     @Test func anAnswerWithoutNextBatchIsRefused() {

@@ -69,6 +69,8 @@ struct AppDatabaseTests {
         #expect(try db.setting("notifications") == "off")
         _ = try db.commit(SyncCommit(userID: alice, nextBatch: "s1", rooms: ["!r:x": RoomInfo(name: "Ward", joinedMembers: 4, isDirect: false)]), now: 2)
         #expect(try db.rooms(of: alice)["!r:x"] == RoomInfo(name: "Ward", joinedMembers: 4, isDirect: false))
+        _ = try db.commit(SyncCommit(userID: alice, nextBatch: "s2", rooms: ["!r:x": RoomInfo(name: "Ward", serverUnread: 31)]), now: 3)
+        #expect(try db.rooms(of: alice)["!r:x"]?.serverUnread == 31)
     }
 }
 

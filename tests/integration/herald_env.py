@@ -781,6 +781,14 @@ class Herald:
         except FileNotFoundError:
             return ""
 
+    def wait_notification_recorded(self, notification_id: int, timeout: float = 15.0) -> None:
+        """Until heraldd's log says it recorded notification ``notification_id`` as on screen
+        (Notify returned and the database holds the id): a kill after that cannot lose it."""
+        def recorded() -> bool:
+            return any(line.endswith(" notified") and f" id={notification_id} " in line
+                       for line in self.log_text().splitlines())
+        wait_until(recorded, timeout, what=f"heraldd to record notification {notification_id}")
+
     # -- heraldctl
 
     def ctl(self, *args: str, input: Optional[str] = None, timeout: float = 30,

@@ -30,6 +30,31 @@ def test_backlog_over_ten_rooms_is_one_summary_with_the_right_count(herald, syna
     assert "Dr Bob Durand" not in summary["summary"] + summary["body"]
 
 
+def test_a_catch_up_counts_each_message_once(herald, synapse, users, recorder, figure):
+    """The server's unread count runs from the user's last read receipt: it holds messages from
+    before Herald signed in and the ones Herald already showed. After a restart with a gap, each
+    message counts once: 300 in the gap plus the one already on screen, nothing from before."""
+    rooms = [_room_with(synapse, users, f"Ward {i}") for i in range(10)]
+    for room in rooms:
+        synapse.send_text(users.bob.token, room, "sent before Herald signed in")
+    herald.sign_in(synapse.url, users.alice)
+    herald.ctl_json("preview", "always", users.alice.user_id)
+    synapse.send_text(users.bob.token, rooms[0], "shown alone before the restart")
+    shown = recorder.wait_for_text("shown alone before the restart", timeout=15)
+    assert shown["body"] == "shown alone before the restart", shown
+    herald.wait_notification_recorded(shown["id"])
+    assert herald.terminate(timeout=30) == 0
+    for i in range(300):
+        synapse.send_text(users.bob.token, rooms[i % 10], f"gap {i}")
+    started = time.time()
+    herald.start(timeout=30)
+    summary = recorder.wait_for_notify(lambda r: "conversations" in r["body"], timeout=60, since=started,
+                                       what="the catch-up summary")
+    figure(f"catch-up after a gap of 300 messages in 10 rooms (10 unread from before sign-in, 1 on screen): "
+           f"{summary['body']!r}")
+    assert summary["body"] == "301 new messages in 10 conversations", summary
+
+
 def test_a_mention_is_urgent_and_a_muted_room_is_quiet(herald, synapse, users, recorder):
     loud = _room_with(synapse, users, "Front desk")
     muted = _room_with(synapse, users, "Chatter")

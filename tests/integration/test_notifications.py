@@ -36,6 +36,7 @@ def test_message_notified_within_2s(signed_in, recorder, figure):
     assert n["replaces_id"] == 0
     assert n["hints"].get("category") == "im.received", n["hints"]
     assert n["hints"].get("desktop-entry") == "herald", n["hints"]
+    assert n["app_icon"] == "herald", "the installed icon, by its theme name"
     time.sleep(0.5)
     assert len(with_text(recorder.notifies(), text)) == 1
 

@@ -429,7 +429,20 @@ def test_make_install_then_uninstall(tmp_path):
     service = (unitdir / "herald.service").read_text()
     exec_start = [line for line in service.splitlines() if line.startswith("ExecStart=")]
     assert exec_start == [f"ExecStart={bindir / 'heraldd'}"], exec_start
-    assert "@bindir@" not in service
+    # Only ExecStart= changes: the comment that explains @bindir@ is left as written.
+    source = (REPO / "systemd" / "herald.service").read_text()
+    changed = [(a, b) for a, b in zip(source.splitlines(), service.splitlines()) if a != b]
+    assert changed == [("ExecStart=@bindir@/heraldd", f"ExecStart={bindir / 'heraldd'}")], changed
+
+    # The desktop entry the notifications name (desktop-entry=herald), hidden from menus, and its icon.
+    entry = (prefix / "share/applications/herald.desktop").read_text()
+    for line in ("[Desktop Entry]", "Type=Application", "Name=Herald", "NoDisplay=true", "Icon=herald",
+                 f"Exec={bindir / 'heraldd'}"):
+        assert line in entry.splitlines(), f"{line!r} not in herald.desktop:\n{entry}"
+    icon = (prefix / "share/icons/hicolor/scalable/apps/herald.svg").read_text()
+    assert icon.lstrip().startswith("<svg") and "</svg>" in icon
+    # The installed man page is written from the installed heraldctl's parser.
+    assert "\\-\\-no\\-browser" in (man / "man1/heraldctl.1").read_text()
 
     # systemd-analyze --user needs a runtime directory, even as root.
     runtime = tmp_path / "run"
