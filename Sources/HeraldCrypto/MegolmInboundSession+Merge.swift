@@ -15,7 +15,7 @@ extension MegolmInboundSession {
     /// Whether both are the same ratchet chain: the earlier ratchet, advanced to the later one's
     /// index, must equal it byte for byte.
     public func compare(_ other: MegolmInboundSession) -> MegolmSessionOrdering {
-        guard MegolmConstantTime.equal(signingKey, other.signingKey) else { return .unconnected }
+        guard ConstantTime.equal(signingKey, other.signingKey) else { return .unconnected }
         var earlier = ratchet.index <= other.ratchet.index ? ratchet : other.ratchet
         let later = ratchet.index <= other.ratchet.index ? other.ratchet : ratchet
         earlier.advance(to: later.index)

@@ -88,19 +88,9 @@ public struct MegolmInboundSession: Sendable {
         guard message.index >= ratchet.index else { throw CryptoError.indexTooLow(message.index) }
         var current = ratchet
         current.advance(to: message.index)
-        let keys = HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: SymmetricKey(data: current.bytes), salt: [UInt8](),
-            info: Array("MEGOLM_KEYS".utf8), outputByteCount: 80
-        ).withUnsafeBytes { Array($0) }
-        let mac = HMAC<SHA256>.authenticationCode(for: message.authenticated, using: SymmetricKey(data: keys[32..<64]))
-        guard MegolmConstantTime.equal(Array(mac).prefix(MegolmLimits.macBytes), message.mac) else { throw CryptoError.badMAC }
-        do {
-            let plaintext = try AES._CBC.decrypt(
-                message.ciphertext, using: SymmetricKey(data: keys[0..<32]), iv: AES._CBC.IV(ivBytes: keys[64..<80]))
-            return MegolmDecryptedMessage(plaintext: Array(plaintext), messageIndex: message.index)
-        } catch {
-            throw CryptoError.malformed("Megolm ciphertext (padding)")
-        }
+        let plaintext = try MessageCipher(secret: current.bytes, info: "MEGOLM_KEYS")
+            .decrypt(Array(message.ciphertext), authenticated: Array(message.authenticated), mac: message.mac, what: "Megolm")
+        return MegolmDecryptedMessage(plaintext: plaintext, messageIndex: message.index)
     }
 }
 

@@ -51,16 +51,6 @@ struct MegolmRatchet: Sendable {
 
     /// Whether both hold the same state, compared in constant time.
     func sameState(as other: MegolmRatchet) -> Bool {
-        index == other.index && MegolmConstantTime.equal(bytes, other.bytes)
-    }
-}
-
-/// Comparison of secret bytes whose time does not depend on where they differ.
-enum MegolmConstantTime {
-    static func equal(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for (x, y) in zip(a, b) { difference |= x ^ y }
-        return difference == 0
+        index == other.index && ConstantTime.equal(bytes, other.bytes)
     }
 }

@@ -32,7 +32,7 @@ extension OlmAccount {
         let secret = try OlmCipher.agree(oneTimeKey, message.identityKey)
             + OlmCipher.agree(identityKey, message.baseKey)
             + OlmCipher.agree(oneTimeKey, message.baseKey)
-        let rootAndChain = OlmCipher.hkdf(secret, info: "OLM_ROOT", count: 64)
+        let rootAndChain = MessageCipher.hkdf(secret, info: "OLM_ROOT", count: 64)
         let fresh = OlmSession(senderIdentityKey: message.identityKey, baseKey: message.baseKey,
                                oneTimeKey: message.oneTimeKey, ratchetKey: message.message.ratchetKey,
                                chainKey: Array(rootAndChain[32..<64]))
