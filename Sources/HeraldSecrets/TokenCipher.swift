@@ -22,7 +22,20 @@ public struct TokenCipher: @unchecked Sendable {
     }
 
     public func seal(_ plaintext: String, context: String) throws(TokenCipherError) -> [UInt8] {
-        var plain = Data(plaintext.utf8)
+        try seal(bytes: Array(plaintext.utf8), context: context)
+    }
+
+    public func open(_ blob: [UInt8], context: String) throws(TokenCipherError) -> String {
+        var plain = try open(bytes: blob, context: context)
+        defer { for i in plain.indices { plain[i] = 0 } }
+        guard let text = String(validating: plain, as: UTF8.self) else { throw .notUTF8 }
+        return text
+    }
+
+    /// Seals any bytes (an Olm or Megolm pickle) the same way; `context` names the owner and the
+    /// purpose, so a blob moved to another account's row or another column does not open.
+    public func seal(bytes: [UInt8], context: String) throws(TokenCipherError) -> [UInt8] {
+        var plain = Data(bytes)
         defer { plain.resetBytes(in: 0..<plain.count) }
         let box: AES.GCM.SealedBox
         do {
@@ -34,7 +47,7 @@ public struct TokenCipher: @unchecked Sendable {
         return [Self.version] + combined
     }
 
-    public func open(_ blob: [UInt8], context: String) throws(TokenCipherError) -> String {
+    public func open(bytes blob: [UInt8], context: String) throws(TokenCipherError) -> [UInt8] {
         guard let version = blob.first else { throw .truncated(0) }
         guard version == Self.version else { throw .unsupportedVersion(version) }
         guard blob.count >= Self.overhead else { throw .truncated(blob.count) }
@@ -46,8 +59,7 @@ public struct TokenCipher: @unchecked Sendable {
             throw .authenticationFailed
         }
         defer { plain.resetBytes(in: 0..<plain.count) }
-        guard let text = String(validating: plain, as: UTF8.self) else { throw .notUTF8 }
-        return text
+        return [UInt8](plain)
     }
 }
 

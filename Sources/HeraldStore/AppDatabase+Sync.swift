@@ -35,6 +35,7 @@ extension AppDatabase {
                     """, arguments: [uid, m.eventID, m.roomID, now])
                 if db.changesCount > 0 { fresh.append(m) }
             }
+            try c.crypto?.write(db, userID: uid, now: now)
             try db.execute(sql: "UPDATE account SET since = ? WHERE userID = ?", arguments: [c.nextBatch, uid])
             return fresh
         }

@@ -122,6 +122,9 @@ public struct AppDatabase: Sendable {
                 t.add(column: "serverUnread", .integer).notNull().defaults(to: 0)
             }
         }
+        m.registerMigration("v4: end-to-end encryption state, sealed") { db in
+            try createCryptoTables(db)
+        }
         return m
     }
 }

@@ -51,15 +51,18 @@ public struct SyncCommit: Sendable {
     public var messages: [IncomingMessage]
     /// Rooms left or forgotten: their rows go.
     public var leftRooms: [String]
+    /// Encryption state the answer changed: stored before the cursor moves past its to-device events.
+    public var crypto: CryptoCommit?
 
     public init(userID: UserID, nextBatch: String, rooms: [String: RoomInfo] = [:], members: [(String, String, String)] = [],
-                messages: [IncomingMessage] = [], leftRooms: [String] = []) {
+                messages: [IncomingMessage] = [], leftRooms: [String] = [], crypto: CryptoCommit? = nil) {
         self.userID = userID
         self.nextBatch = nextBatch
         self.rooms = rooms
         self.members = members
         self.messages = messages
         self.leftRooms = leftRooms
+        self.crypto = crypto
     }
 }
 

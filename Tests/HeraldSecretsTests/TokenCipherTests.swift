@@ -13,6 +13,15 @@ struct TokenCipherTests {
         #expect(try cipher.open(blob, context: alice) == token)
     }
 
+    @Test func bytesRoundTripAndArePurposeBound() throws {
+        let pickle: [UInt8] = [0, 1, 2, 0xFF, 0x80]
+        let blob = try cipher.seal(bytes: pickle, context: "\(alice) olm-account")
+        #expect(blob.count == 1 + 12 + pickle.count + 16)
+        #expect(try cipher.open(bytes: blob, context: "\(alice) olm-account") == pickle)
+        #expect(throws: TokenCipherError.authenticationFailed) { try cipher.open(bytes: blob, context: "\(alice) olm-session") }
+        #expect(throws: TokenCipherError.authenticationFailed) { try cipher.open(blob, context: alice) }
+    }
+
     @Test func sealingTwiceUsesFreshNonces() throws {
         let a = try cipher.seal("token", context: alice)
         let b = try cipher.seal("token", context: alice)

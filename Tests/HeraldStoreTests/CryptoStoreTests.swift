@@ -1,0 +1,78 @@
+import HeraldCore
+import HeraldStore
+import Testing
+
+struct CryptoStoreTests {
+    let alice = UserID("@alice:x")!
+
+    func database() throws -> AppDatabase {
+        let db = try AppDatabase.inMemory()
+        try db.insertAccount(StoredAccount(userID: alice, homeserver: "https://x", deviceID: "D", accessToken: Array("sealed".utf8), stateSince: 1), now: 1)
+        return db
+    }
+
+    func group(_ session: String, room: String = "!r:x") -> StoredGroupSession {
+        StoredGroupSession(roomID: room, sessionID: session, senderKey: "K", sender: "@bob:x", sealed: Array(session.utf8))
+    }
+
+    func everything() -> CryptoCommit {
+        CryptoCommit(account: [1, 2, 3], olmSessions: ["K": [(sessionID: "s1", sealed: [4]), (sessionID: "s2", sealed: [5])]],
+                     groupSessions: [group("g1")], awaiting: [AwaitingEvent(eventID: "$w", roomID: "!r:x", sessionID: "g2")],
+                     withheld: [WithheldKey(roomID: "!r:x", sessionID: "g3", code: "m.unverified", sender: "@bob:x")])
+    }
+
+    @Test func theCryptoPartIsWrittenWithTheCursor() throws {
+        let db = try database()
+        _ = try db.commit(SyncCommit(userID: alice, nextBatch: "s1", crypto: everything()), now: 2)
+        #expect(try db.account(alice)?.since == "s1")
+        #expect(try db.olmAccount(of: alice) == [1, 2, 3])
+        #expect(try db.olmSessions(of: alice, senderKey: "K") == [[4], [5]])
+        #expect(try db.groupSession(of: alice, roomID: "!r:x", sessionID: "g1") == group("g1"))
+        #expect(try db.awaitingEvents(of: alice, roomID: "!r:x", sessionID: "g2", since: 0) == [AwaitingEvent(eventID: "$w", roomID: "!r:x", sessionID: "g2")])
+        #expect(try db.latestWithheld(of: alice)?.code == "m.unverified")
+        #expect(try db.cryptoRowCount(of: alice) == 6)
+
+        // A sender key's sessions are replaced as a whole, in their new order.
+        try db.commitCrypto(CryptoCommit(olmSessions: ["K": [(sessionID: "s2", sealed: [6]), (sessionID: "s3", sealed: [7])]],
+                                         resolved: ["$w"]), for: alice, now: 3)
+        #expect(try db.olmSessions(of: alice, senderKey: "K") == [[6], [7]])
+        #expect(try db.awaitingEvents(of: alice, roomID: "!r:x", sessionID: "g2", since: 0).isEmpty)
+    }
+
+    @Test func aFailedCommitKeepsNeitherTheCryptoStateNorTheCursor() throws {
+        let db = try database()
+        let unknown = UserID("@nobody:x")!
+        #expect(throws: (any Error).self) {
+            _ = try db.commit(SyncCommit(userID: unknown, nextBatch: "s1", crypto: everything()), now: 2)
+        }
+        #expect(try db.cryptoRowCount(of: unknown) == 0)
+    }
+
+    @Test func removingTheAccountOrSigningItOutWipesItsCryptoState() throws {
+        let db = try database()
+        try db.commitCrypto(everything(), for: alice, now: 2)
+        try db.wipeKeepingTombstone(alice, reason: "gone", now: 3)
+        #expect(try db.account(alice)?.state == "signed_out")
+        #expect(try db.cryptoRowCount(of: alice) == 0)
+
+        let again = try database()
+        try again.commitCrypto(everything(), for: alice, now: 2)
+        try again.deleteAccount(alice)
+        #expect(try again.cryptoRowCount(of: alice) == 0)
+    }
+
+    @Test func waitingEventsAreCappedAndExpire() throws {
+        let db = try database()
+        let cap = AppDatabase.CryptoLimits.awaitingPerAccount
+        for i in 0..<(cap + 5) {
+            try db.commitCrypto(CryptoCommit(awaiting: [AwaitingEvent(eventID: "$\(i)", roomID: "!r:x", sessionID: "g")]),
+                                for: alice, now: 1000 + Double(i))
+        }
+        let kept = try db.awaitingEvents(of: alice, roomID: "!r:x", sessionID: "g", since: 0)
+        #expect(kept.count == cap)
+        #expect(kept.first?.eventID == "$5", "the oldest went first")
+        let later = 1000 + Double(cap) + AppDatabase.CryptoLimits.awaitingSeconds + 10
+        try db.commitCrypto(CryptoCommit(awaiting: [AwaitingEvent(eventID: "$new", roomID: "!r:x", sessionID: "g")]), for: alice, now: later)
+        #expect(try db.awaitingEvents(of: alice, roomID: "!r:x", sessionID: "g", since: 0).map(\.eventID) == ["$new"])
+    }
+}
