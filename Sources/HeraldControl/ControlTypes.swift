@@ -76,10 +76,12 @@ public struct StatusReply: Codable, Sendable, Hashable {
     /// The global notifications switch.
     public var notifications: Bool
     public var accounts: [AccountInfo]
+    /// What is wrong with the database (cannot be written, deleted, accounts lost); absent when all is well.
+    public var storage: String?
 
     public init(
         version: String, pid: Int, bus: String, notificationServer: String?, secrets: String,
-        notifications: Bool, accounts: [AccountInfo]
+        notifications: Bool, accounts: [AccountInfo], storage: String? = nil
     ) {
         self.version = version
         self.pid = pid
@@ -88,6 +90,7 @@ public struct StatusReply: Codable, Sendable, Hashable {
         self.secrets = secrets
         self.notifications = notifications
         self.accounts = accounts
+        self.storage = storage
     }
 }
 

@@ -40,7 +40,9 @@ method Status() -> (
   secrets: string,
   # The global notifications switch
   notifications: bool,
-  accounts: []Account
+  accounts: []Account,
+  # What is wrong with the database (cannot be written, deleted, accounts lost); absent when all is well
+  storage: ?string
 )
 
 method ListAccounts() -> (accounts: []Account)

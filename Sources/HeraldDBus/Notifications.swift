@@ -1,3 +1,5 @@
+import HeraldCore
+
 /// `org.freedesktop.Notifications` (Desktop Notifications Specification 1.2), client side.
 public struct NotificationRequest: Sendable, Equatable {
     public var replacesID: UInt32
@@ -11,8 +13,8 @@ public struct NotificationRequest: Sendable, Equatable {
     public init(replacesID: UInt32 = 0, summary: String, body: String, actions: [String] = [],
                 hints: [(String, BusValue)] = [], expireTimeout: Int32 = -1) {
         self.replacesID = replacesID
-        self.summary = summary
-        self.body = body
+        self.summary = summary.withoutControlCharacters
+        self.body = body.withoutControlCharacters
         self.actions = actions
         self.hints = hints
         self.expireTimeout = expireTimeout

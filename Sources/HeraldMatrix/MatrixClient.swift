@@ -135,13 +135,21 @@ public struct MatrixClient: Sendable {
     }
 
     /// One long poll. `timeout` 0 returns at once (first sync).
-    public func sync(since: String?, filter: String, timeoutMilliseconds: Int) async throws -> JSONValue {
+    public func sync(since: String?, filter: String, timeoutMilliseconds: Int) async throws -> SyncAnswer {
         var query = "filter=\(Self.escape(filter))&timeout=\(timeoutMilliseconds)&set_presence=offline"
         if let since { query += "&since=\(Self.escape(since))" }
-        // The whole-transfer limit sits well above the poll; a silent, half-open connection is
-        // caught sooner by the stall limit (no byte for 15 s past the poll's own end).
-        return try await request(.get, "/_matrix/client/v3/sync?\(query)", timeoutMilliseconds: timeoutMilliseconds + 60_000,
-                                 maxResponseBytes: 32 << 20, stallSeconds: timeoutMilliseconds / 1000 + 15)
+        let (read, bytes) = try await requestRead(.get, "/_matrix/client/v3/sync?\(query)",
+                                                  timeoutMilliseconds: Self.syncLimitMilliseconds(poll: timeoutMilliseconds),
+                                                  maxResponseBytes: 32 << 20)
+        return SyncAnswer(json: read.value, skippedEvents: read.skippedEvents, bytes: bytes)
+    }
+
+    /// How long a /sync may take before the homeserver is taken for frozen or the connection
+    /// for dead: the long poll plus 15 s (45 s with the default 30 s poll). One curl timer per
+    /// request, so an idle account wakes no more often than its poll. A first sync (poll 0) is
+    /// computed by the server from the whole account, and may take a big account a minute.
+    public static func syncLimitMilliseconds(poll: Int) -> Int {
+        poll == 0 ? 120_000 : poll + 15_000
     }
 
     /// The user's push rules, `{"global": {...}}` — the same shape as the `m.push_rules` account data.
@@ -175,25 +183,40 @@ public struct MatrixClient: Sendable {
 
     func request(
         _ method: HTTPRequest.Method, _ path: String, body: JSONValue? = nil, authenticated: Bool = true,
-        timeoutMilliseconds: Int, maxResponseBytes: Int = 1 << 20, stallSeconds: Int = 30
+        timeoutMilliseconds: Int, maxResponseBytes: Int = 1 << 20
     ) async throws -> JSONValue {
+        try await requestRead(method, path, body: body, authenticated: authenticated, timeoutMilliseconds: timeoutMilliseconds,
+                              maxResponseBytes: maxResponseBytes).read.value
+    }
+
+    /// The answer as `LenientJSON` read it, and its size in bytes.
+    func requestRead(
+        _ method: HTTPRequest.Method, _ path: String, body: JSONValue? = nil, authenticated: Bool = true,
+        timeoutMilliseconds: Int, maxResponseBytes: Int = 1 << 20
+    ) async throws -> (read: LenientJSON.Result, bytes: Int) {
         var headers: [(String, String)] = [("Accept", "application/json")]
         if authenticated, let accessToken { headers.append(("Authorization", "Bearer \(accessToken)")) }
         let req = HTTPRequest(method: method, url: baseURL + path, headers: headers, body: body?.encoded(),
-                              timeoutMilliseconds: timeoutMilliseconds, maxResponseBytes: maxResponseBytes,
-                              stallSeconds: stallSeconds)
+                              timeoutMilliseconds: timeoutMilliseconds, maxResponseBytes: maxResponseBytes)
         let response: HTTPResponse
         do {
             response = try await transport.perform(req)
         } catch let e as HTTPError {
             throw MatrixError.network(e)
         }
-        let json = try? JSONValue.decode(response.body)
-        guard (200..<300).contains(response.status) else {
-            throw Self.error(status: response.status, json: json, headers: response.headers)
+        let read: LenientJSON.Result
+        do {
+            read = try LenientJSON.parse(response.body)
+        } catch {
+            guard (200..<300).contains(response.status) else {
+                throw Self.error(status: response.status, json: nil, headers: response.headers)
+            }
+            throw MatrixError.badResponse("the answer cannot be read as JSON: \(error) (HTTP \(response.status))")
         }
-        guard let json else { throw MatrixError.badResponse("the body is not JSON (HTTP \(response.status))") }
-        return json
+        guard (200..<300).contains(response.status) else {
+            throw Self.error(status: response.status, json: read.value, headers: response.headers)
+        }
+        return (read, response.body.count)
     }
 
     static func error(status: Int, json: JSONValue?, headers: [String: String]) -> MatrixError {

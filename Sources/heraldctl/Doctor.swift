@@ -29,6 +29,7 @@ struct Doctor {
         checks += notificationServer(bus, daemon: status)
         checks.append(secretService(bus, daemon: status))
         checks.append(clock())
+        if let status { checks.append(storage(status)) }
         if let status { checks += accounts(status.accounts) }
         checks.append(autostart())
         return checks

@@ -29,6 +29,7 @@ struct StatusCommand: ControlCommand {
             ("Notification server", status.notificationServer ?? "none running"),
             ("Secrets", status.secrets),
             ("Notifications", status.notifications ? "on" : "off (for every account)"),
+            ("Database", status.storage ?? "ok"),
         ]
         let width = facts.map(\.0.count).max() ?? 0
         for (name, value) in facts { print("  \((name + ":").padding(to: width + 1))  \(value)") }

@@ -22,6 +22,9 @@ struct AccountLoop: Sendable {
     let logger: Logger
     let heartbeats: Heartbeats
     let timers: Timers
+    /// The account's state in memory: status reads it even when the database cannot be written.
+    let health: AccountHealth
+    let storage: StorageHealth
     let presentation: @Sendable () async -> Presentation
     var pollMilliseconds = 30_000
 
@@ -42,14 +45,26 @@ struct AccountLoop: Sendable {
         func enter(_ new: String, reason: String? = nil) {
             guard new != state || reason != nil else { return }
             state = new
-            try? store.setState(new, reason: reason, since: Date().timeIntervalSince1970, for: me)
+            health.set(me, state: new, reason: reason)
+            do {
+                try store.setState(new, reason: reason, since: Date().timeIntervalSince1970, for: me)
+            } catch {
+                storage.failed(error)
+            }
         }
 
         let beat = "sync \(me)"
         defer { heartbeats.remove(beat) }
+        // Set after a big answer; the trim waits for the next turn, once the answer is freed.
+        var trimMemory = false
+        var crypto = CryptoStep(me: me, deviceID: account.deviceID, store: store, sealer: session.sealer, logger: log)
         await notifier.showUnshown(me, enabled: notificationsEnabled(), presentation: await presentation())
         while !Task.isCancelled {
             heartbeats.beat(beat)
+            if trimMemory {
+                Memory.trim()
+                trimMemory = false
+            }
             await SyncTestHooks.wedgeIfAsked()
             do {
                 let client = try await session.client()
@@ -66,7 +81,13 @@ struct AccountLoop: Sendable {
                 let filter = first ? String(decoding: SyncDigest.firstSyncFilter.encoded(), as: UTF8.self) : filterID!
                 var poll = first ? 0 : pollMilliseconds
                 if let limit = await session.pollLimitMilliseconds() { poll = min(poll, limit) }
-                let json = try await client.sync(since: since, filter: filter, timeoutMilliseconds: poll)
+                let answer = try await client.sync(since: since, filter: filter, timeoutMilliseconds: poll)
+                trimMemory = answer.bytes >= Memory.bigAnswer
+                if answer.skippedEvents > 0 {
+                    log.warning("left out \(answer.skippedEvents) unreadable events of a sync answer (bad UTF-8 or nesting)")
+                }
+                let decrypted = try await crypto.decrypt(answer.json, client: client)
+                let json = decrypted.sync
                 let known = (try? store.rooms(of: me)) ?? [:]
                 let digest = try SyncDigest.read(json, me: me, known: known, displayName: { room, member in
                     try? store.displayName(of: member, in: room, for: me)
@@ -74,8 +95,10 @@ struct AccountLoop: Sendable {
                 if let fresh = digest.pushRules { rules = PushRuleSet(accountData: fresh, userID: me) }
                 let fresh = try store.commit(
                     SyncCommit(userID: me, nextBatch: digest.nextBatch, rooms: digest.rooms, members: digest.members,
-                               messages: digest.messages, leftRooms: digest.leftRooms),
+                               messages: digest.messages, leftRooms: digest.leftRooms, crypto: decrypted.commit),
                     now: Date().timeIntervalSince1970)
+                storage.wrote()
+                await crypto.committed(decrypted, sync: json, client: client)
                 since = digest.nextBatch
                 backoff.reset()
                 enter("syncing")
@@ -84,7 +107,8 @@ struct AccountLoop: Sendable {
                                         presentation: await presentation())
                 }
                 await notifier.withdraw(me, rooms: digest.readRooms.subtracting(fresh.map(\.roomID)))
-                if !digest.changes.isEmpty { await notifier.apply(me, changes: digest.changes, presentation: await presentation()) }
+                let changes = digest.changes + decrypted.changes
+                if !changes.isEmpty { await notifier.apply(me, changes: changes, presentation: await presentation()) }
             } catch is CancellationError {
                 break
             } catch let e as MatrixError where e.isSoftLogout {
@@ -108,8 +132,10 @@ struct AccountLoop: Sendable {
                 if case MatrixError.server(_, _, _, let retry?, _) = error { wait = max(wait, min(retry, 120_000)) }
                 // A refused filter (e.g. the server forgot it) is uploaded again.
                 if case MatrixError.server(400, _, _, _, _) = error { filterID = nil }
-                log.warning("sync failed, retrying in \(wait) ms: \(error)")
-                enter("offline", reason: "\(error)")
+                if case MatrixError.network(.responseTooLarge) = error { trimMemory = true }
+                let reason = storage.failed(error) ?? Self.reason(for: error)
+                log.warning("sync failed, retrying in \(wait) ms: \(reason)")
+                enter("offline", reason: reason)
                 if !(await pause(wait, beat)) { break }
             }
         }
@@ -120,6 +146,14 @@ struct AccountLoop: Sendable {
     private func pause(_ milliseconds: Int, _ beat: String) async -> Bool {
         heartbeats.beat(beat)
         do { try await timers.sleep(for: .milliseconds(milliseconds)); return true } catch { return false }
+    }
+
+    /// What status says while the account is offline because of `error`.
+    static func reason(for error: any Error) -> String {
+        if case MatrixError.network(.timedOut) = error {
+            return "the homeserver did not answer in time: it is frozen or the connection is dead"
+        }
+        return "\(error)"
     }
 
     static let signedOutReason = "the homeserver ended the session (device removed, password changed or account deactivated)"

@@ -17,6 +17,9 @@ actor Daemon: ControlHandler {
     let busState: String
     let deviceName: String
     let heartbeats = Heartbeats()
+    /// Each account's sync state and the database's trouble, in memory (AccountHealth.swift).
+    let health = AccountHealth()
+    let storage: StorageHealth
     let timers: Timers
     var pollMilliseconds = 30_000
     var idleLockMinutes = 15
@@ -44,6 +47,7 @@ actor Daemon: ControlHandler {
         self.sealer = sealer
         self.busState = busState
         self.logger = logger
+        storage = StorageHealth(path: store.path, logger: logger)
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, 255)
         deviceName = "Herald on \(String(cString: host))"
@@ -88,7 +92,7 @@ actor Daemon: ControlHandler {
         }
         sessions[id] = session
         var loop = AccountLoop(account: account, session: session, store: store, notifier: notifier, logger: logger,
-                               heartbeats: heartbeats, timers: timers, presentation: { [weak self] in
+                               heartbeats: heartbeats, timers: timers, health: health, storage: storage, presentation: { [weak self] in
                                    await self?.presentation(id) ?? .discreet(label: id.localpart)
                                })
         loop.pollMilliseconds = pollMilliseconds
@@ -134,6 +138,7 @@ actor Daemon: ControlHandler {
     private func stop(_ id: UserID, signedOutReason: String?) async {
         loops.removeValue(forKey: id)?.cancel()
         sessions[id] = nil
+        health.remove(id)
         relock(id)
         await notifier.withdrawAll(id, signedOutReason: signedOutReason)
     }
@@ -301,11 +306,12 @@ actor Daemon: ControlHandler {
     func status() async throws -> StatusReply {
         let server = await notifier.serverInformation()
         return StatusReply(version: heraldVersion, pid: Int(getpid()), bus: busState, notificationServer: server,
-                           secrets: sealer.backend, notifications: globalNotifications(), accounts: try listAccounts())
+                           secrets: sealer.backend, notifications: globalNotifications(), accounts: try listAccounts(),
+                           storage: storage.problem)
     }
 
     func listAccounts() throws -> [AccountInfo] {
-        try store.accounts().map(info)
+        try store.accounts().map { health.apply(to: info($0)) }
     }
 
     func addAccount(homeserver: String, user: String, password: String, pin: String) async throws -> AccountInfo {

@@ -54,6 +54,7 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
         let socketPath = try socket ?? Paths.socket(env)
         let dbPath = try database ?? Paths.database(env)
         try Paths.makePrivateDirectory(for: dbPath)
+        let databaseExisted = FileManager.default.fileExists(atPath: dbPath)
         let store: AppDatabase
         do {
             store = try AppDatabase.open(path: dbPath)
@@ -81,6 +82,9 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
             sink = nil
             busState = "unavailable"
         }
+        // Asked before a key is made below: a key without a database means lost accounts.
+        let lostKeeper = databaseExisted ? nil : await LostAccounts.keyKeeper(
+            keyFile: (dbPath as NSString).deletingLastPathComponent + "/token.key", bus: sessionBus, logger: logger)
         let sealer: Sealer
         do {
             let keyFile = (dbPath as NSString).deletingLastPathComponent + "/token.key"
@@ -112,6 +116,7 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
         await daemon.configure(pollMilliseconds: pollMilliseconds ?? settings.pollSeconds * 1000,
                                idleLockMinutes: settings.idleLockMinutes)
         await daemon.configure(openURL: settings.openURL)
+        if let lostKeeper { daemon.storage.accountsLost(keeper: lostKeeper, deviceName: daemon.deviceName) }
         await notifier.setQuietHours(settings.quietHours)
 
         let server: ControlServer

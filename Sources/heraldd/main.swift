@@ -10,6 +10,7 @@ if ProcessInfo.processInfo.environment["HERALD_DISPATCH_EXECUTOR"] != "1" {
         FileHandle.standardError.write(Data("heraldd: keeping the default executor (the runtime offers no hook)\n".utf8))
     }
 }
+Memory.mapBigBuffersAlone()
 /// What `AsyncParsableCommand.main()` does, spelled out: a bare call from here picks the
 /// synchronous overload of `main()`.
 func runDaemon() async {

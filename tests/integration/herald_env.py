@@ -916,13 +916,17 @@ class TcpProxy:
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
+    def _hold(self) -> None:
+        """Called before each chunk is read and before it is passed on: a subclass may wait here."""
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
         try:
             while True:
+                self._hold()
                 data = src.recv(65536)
                 if not data:
                     break
+                self._hold()
                 dst.sendall(data)
         except OSError:
             pass
