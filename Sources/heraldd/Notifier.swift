@@ -212,6 +212,28 @@ actor Notifier {
         }
     }
 
+    /// At start every account is locked, but a previous run (a crash, an upgrade, a restart) may
+    /// have left full previews on screen. For an account that now shows discreetly, one of them
+    /// becomes its discreet notification (same id) and the others close; with its notifications
+    /// off, they all close.
+    func concealLeftovers(_ account: UserID, presentation: Presentation, enabled: Bool) async {
+        guard let sink, case .discreet(let label) = presentation else { return }
+        let states = (try? store.notificationStates(of: account)) ?? [:]
+        let onScreen = states.values.map(\.notificationID).filter { $0 != 0 }.sorted()
+        guard !onScreen.isEmpty else { return }
+        // Forget the ids first, so the NotificationClosed signals that follow match nothing.
+        try? store.detachRoomNotifications(account)
+        var kept = (try? store.account(account))??.discreetNotificationID ?? 0
+        if enabled, kept == 0 {
+            kept = onScreen[0]
+            try? store.setDiscreetNotification(kept, for: account)
+        }
+        for id in onScreen where id != kept { try? await sink.close(id) }
+        if enabled { await showDiscreet(account, label: label, adding: [:], eventIDs: [], sink: sink) }
+        logger.notice("previews left on screen by the previous run are hidden",
+                      metadata: ["account": "\(account)", "notifications": "\(onScreen.count)"])
+    }
+
     /// Unlocking: the discreet notification gives way to one per room, with the room's latest
     /// message where the daemon could fetch it (`latest`), else titled with a count: the text of
     /// what came while locked was never kept. Stops if a newer lock arrives meanwhile.

@@ -22,6 +22,7 @@ struct SyncService: Service {
     let daemon: Daemon
 
     func run() async throws {
+        await daemon.concealLeftoverNotifications()
         try await daemon.startAll()
         try? await gracefulShutdown()
         await daemon.stopAll()

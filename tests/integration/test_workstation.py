@@ -235,6 +235,68 @@ def test_accounts_start_locked_after_a_restart(desk):
     d.recorder.wait_for_text(shown)
 
 
+def on_screen(recorder: he.Recorder) -> dict[int, dict]:
+    """What the notification server shows now, by id: each Notify's latest form, minus what closed."""
+    shown: dict[int, dict] = {}
+    for r in recorder.records():
+        if r["method"] == "Notify":
+            shown[r["id"]] = r
+        elif r["method"] in ("CloseNotification", "Close"):
+            shown.pop(r["id"], None)
+    return shown
+
+
+@pytest.mark.parametrize("how", ["sigkill", "sigterm"])
+def test_a_restart_hides_the_previews_left_on_screen(desk, how):
+    """heraldd restarted while full previews were on screen: the accounts come back locked, so
+    what the previous run showed turns discreet (same id) or closes, and a new message replaces
+    the discreet notification instead of opening one beside a stale preview."""
+    d, h = desk, desk.herald
+    second = d.synapse.create_room(d.carol.token, invite=[d.alice.user_id], is_direct=True)
+    d.synapse.join(d.alice.token, second)
+    secrets = {unique("Compte rendu de Mme Faure"): d.room_a, unique("Résultat de M. Leroy"): second,
+               unique("Pour Bob, ordonnance de M. Noël"): d.room_b}
+    shown = {}
+    for text, room in secrets.items():
+        d.synapse.send_text(d.carol.token, room, text)
+        shown[text] = d.recorder.wait_for_text(text, timeout=15)
+        h.wait_notification_recorded(shown[text]["id"])
+    ids = {n["id"] for n in shown.values()}
+    assert len(ids) == 3, shown
+
+    restarted_at = time.time()
+    if how == "sigkill":
+        h.kill()
+    else:
+        assert h.terminate() == 0
+    h.start(timeout=30)
+
+    def settled():
+        open_now = on_screen(d.recorder)
+        return not any(text in json.dumps(n, ensure_ascii=False) for n in open_now.values() for text in secrets)
+    he.wait_until(settled, 15, what="the previews left on screen to be closed or made discreet")
+    open_now = on_screen(d.recorder)
+    assert set(open_now) <= ids, f"a notification opened beside the old ones: {open_now}"
+    for n in open_now.values():
+        assert_discreet(n, "Carole", "Petit", d.room_name, *secrets)
+        assert n["replaces_id"] == n["id"] and n["t"] >= restarted_at, n
+    assert sorted(n["body"] for n in open_now.values()) == sorted(
+        [f"2 new messages for {d.alice.localpart}", f"New message for {d.bob.localpart}"]), open_now
+    labels = sorted(d.alice.localpart if d.alice.localpart in n["body"] else d.bob.localpart for n in open_now.values())
+    assert labels == sorted([d.alice.localpart, d.bob.localpart]), f"one discreet notification per account: {open_now}"
+
+    # The next message replaces alice's discreet notification: nothing opens beside it.
+    alice_id = next(i for i, n in open_now.items() if d.alice.localpart in n["body"])
+    later = unique("Après le redémarrage, pour Alice")
+    t0 = time.time()
+    d.synapse.send_text(d.carol.token, d.room_a, later)
+    n = wait_discreet(d.recorder, t0, timeout=15)
+    assert_discreet(n, later, "Carole")
+    assert n["id"] == alice_id and n["replaces_id"] == alice_id, (n, open_now)
+    assert n["body"] == f"3 new messages for {d.alice.localpart}", n
+    assert set(on_screen(d.recorder)) == set(open_now), on_screen(d.recorder)
+
+
 def test_preview_never_and_always(desk):
     d, h = desk, desk.herald
     rc, out, err = h.ctl("preview", "never", "alice")
