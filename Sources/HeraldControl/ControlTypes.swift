@@ -17,11 +17,15 @@ public struct AccountInfo: Codable, Sendable, Hashable {
     public var locked: Bool
     /// When previews are shown: `always`, `unlocked` or `never`.
     public var preview: String
+    /// Why some encrypted messages cannot be read (a sender withheld its keys), when that happened lately.
+    public var encryption: String?
 
     public init(
         id: String, homeserver: String, deviceId: String, state: String, since: String,
-        reason: String? = nil, notifications: Bool, locked: Bool = false, preview: String = "unlocked"
+        reason: String? = nil, notifications: Bool, locked: Bool = false, preview: String = "unlocked",
+        encryption: String? = nil
     ) {
+        self.encryption = encryption
         self.locked = locked
         self.preview = preview
         self.id = id
@@ -34,7 +38,7 @@ public struct AccountInfo: Codable, Sendable, Hashable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, homeserver, deviceId, state, since, reason, notifications, locked, preview
+        case id, homeserver, deviceId, state, since, reason, notifications, locked, preview, encryption
     }
 
     /// A daemon older than PINs sends no `locked` or `preview`: such an account is unlocked and
@@ -50,6 +54,7 @@ public struct AccountInfo: Codable, Sendable, Hashable {
         notifications = try container.decode(Bool.self, forKey: .notifications)
         locked = try container.decodeIfPresent(Bool.self, forKey: .locked) ?? false
         preview = try container.decodeIfPresent(String.self, forKey: .preview) ?? PreviewSetting.unlocked.rawValue
+        encryption = try container.decodeIfPresent(String.self, forKey: .encryption)
     }
 }
 

@@ -25,7 +25,9 @@ type Account (
   # A locked account's notifications name no sender, room or text
   locked: bool,
   # When message previews are shown: always, unlocked (only while unlocked) or never
-  preview: string
+  preview: string,
+  # Why some encrypted messages cannot be read (a sender withheld its keys lately)
+  encryption: ?string
 )
 
 # The daemon, the desktop services it uses, and every account.

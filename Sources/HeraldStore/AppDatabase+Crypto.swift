@@ -250,12 +250,13 @@ extension AppDatabase {
         }
     }
 
-    /// The newest withheld-key notice of the account, if any.
-    public func latestWithheld(of id: UserID) throws -> WithheldKey? {
+    /// The newest withheld-key notice of the account received after `since`, if any.
+    public func latestWithheld(of id: UserID, since: Double = 0) throws -> WithheldKey? {
         try writer.read { db in
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT roomID, sessionID, code, sender FROM keyWithheld WHERE userID = ? ORDER BY receivedAt DESC, rowid DESC LIMIT 1
-                """, arguments: [id.rawValue]) else { return nil }
+                SELECT roomID, sessionID, code, sender FROM keyWithheld WHERE userID = ? AND receivedAt >= ?
+                ORDER BY receivedAt DESC, rowid DESC LIMIT 1
+                """, arguments: [id.rawValue, since]) else { return nil }
             return WithheldKey(roomID: row["roomID"], sessionID: row["sessionID"], code: row["code"], sender: row["sender"])
         }
     }

@@ -207,7 +207,8 @@ enum AccountListing {
         let reasons = accounts.compactMap { account in
             account.reason.flatMap { $0.isEmpty ? nil : "\(account.id) is \(account.state.replacingUnderscores): \($0)" }
         }
-        return ([table.text] + (reasons.isEmpty ? [] : [""] + reasons)).joined(separator: "\n")
+        let notes = reasons + accounts.compactMap { account in account.encryption.map { "\(account.id): \($0)" } }
+        return ([table.text] + (notes.isEmpty ? [] : [""] + notes)).joined(separator: "\n")
     }
 
     static func state(of account: AccountInfo) -> String {

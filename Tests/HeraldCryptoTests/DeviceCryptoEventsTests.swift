@@ -126,3 +126,14 @@ import Testing
         #expect(throws: CryptoError.self) { try GroupSessionRecord(bytes: Array(bytes.prefix(167)) + Array("{".utf8), sender: "@bob:x", senderKey: "K") }
     }
 }
+
+@Suite struct WithheldReasonTests {
+    @Test("each withheld code says why, naming the sender and the code")
+    func texts() {
+        let unverified = WithheldReason.text(code: "m.unverified", sender: "@bob:x")
+        #expect(unverified == "messages from @bob:x cannot be read: their client sends keys only to verified devices, and Herald's device is not verified (m.unverified)")
+        #expect(WithheldReason.text(code: "m.blacklisted", sender: "@bob:x").contains("blocked"))
+        #expect(WithheldReason.text(code: "m.no_olm", sender: "@bob:x").contains("encrypted channel"))
+        #expect(WithheldReason.text(code: "org.example.custom", sender: "@bob:x").hasSuffix("refused to send the key (org.example.custom)"))
+    }
+}
