@@ -68,6 +68,16 @@ struct BusProbe {
         var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
     }
 
+    /// busctl's last line without the hint sd-bus appends for other situations, e.g. "(consider
+    /// using --machine=<user>@.host --user to connect to bus of other user)".
+    static func plain(_ stderr: String) -> String? {
+        guard var line = stderr.split(separator: "\n").last.map(String.init) else { return nil }
+        if line.hasSuffix(")"), let open = line.lastIndex(of: "("), line[open...].hasPrefix("(consider ") {
+            line = String(line[..<open]).trimmingTrailingSpaces
+        }
+        return line
+    }
+
     /// The reply's string arguments, or the strings of its one array argument.
     private func strings(_ reply: Reply) -> [String] {
         if reply.data.count == 1, case .list(let items) = reply.data[0] { return items.compactMap(\.string) }
@@ -86,13 +96,20 @@ struct BusProbe {
             throw Failure(description: "\(error)")
         }
         guard outcome.succeeded else {
-            let message = outcome.stderr.split(separator: "\n").last.map(String.init) ?? "exit status \(outcome.status)"
-            throw Failure(description: message)
+            throw Failure(description: Self.plain(outcome.stderr) ?? "exit status \(outcome.status)")
         }
         do {
             return try JSONDecoder().decode(Reply.self, from: Data(outcome.stdout.utf8))
         } catch {
             throw Failure(description: "busctl printed something unexpected: \(outcome.stdout.prefix(200))")
         }
+    }
+}
+
+extension String {
+    fileprivate var trimmingTrailingSpaces: String {
+        var end = endIndex
+        while end > startIndex, self[index(before: end)] == " " { end = index(before: end) }
+        return String(self[..<end])
     }
 }

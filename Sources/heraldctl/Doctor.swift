@@ -25,9 +25,12 @@ struct Doctor {
                                      + "`journalctl --user -u herald` says why it stopped"))
         }
         checks.append(socket())
-        checks += sessionBus(bus, daemon: status)
-        checks += notificationServer(bus, daemon: status)
-        checks.append(secretService(bus, daemon: status))
+        let busChecks = sessionBus(bus, daemon: status)
+        checks += busChecks
+        // Without a session bus the checks that ask it would only repeat its error.
+        let busAnswers = busChecks.first?.status == .ok
+        checks += notificationServer(bus, daemon: status, busAnswers: busAnswers)
+        checks.append(secretService(bus, daemon: status, busAnswers: busAnswers))
         checks.append(clock())
         if let status { checks.append(storage(status)) }
         if let status { checks += accounts(status.accounts) }
@@ -86,14 +89,17 @@ struct Doctor {
         return checks
     }
 
-    func notificationServer(_ bus: BusProbe, daemon: StatusReply?) -> [DoctorCheck] {
+    func notificationServer(_ bus: BusProbe, daemon: StatusReply?, busAnswers: Bool = true) -> [DoctorCheck] {
         let name = "notifications"
         let server: [String]
         do {
             server = try bus.notificationServer()
         } catch {
             if let shown = daemon?.notificationServer {
-                return [.ok(name, "\(shown) (as heraldd sees it; busctl: \(error))")]
+                return [.ok(name, busAnswers ? "\(shown) (as heraldd sees it; busctl: \(error))" : "\(shown) (as heraldd sees it)")]
+            }
+            guard busAnswers else {
+                return [.error(name, "not checked: no session bus to ask", fix: "see the session bus check")]
             }
             return [.error(name, "no notification server answers on the session bus (\(error))",
                            fix: "start your desktop's notification service, or install one such as dunst or mako")]
@@ -108,15 +114,18 @@ struct Doctor {
         return checks
     }
 
-    func secretService(_ bus: BusProbe, daemon: StatusReply?) -> DoctorCheck {
+    func secretService(_ bus: BusProbe, daemon: StatusReply?, busAnswers: Bool = true) -> DoctorCheck {
         let name = "secret service"
         let kept = daemon.map { "; heraldd keeps its token key in: \($0.secrets)" } ?? ""
+        guard busAnswers else { return .warning(name, "not checked: no session bus to ask" + kept, fix: "see the session bus check") }
         do {
             let (running, activatable) = try bus.nameIsAvailable("org.freedesktop.secrets")
             if running || activatable {
                 return .ok(name, (running ? "running" : "started on demand") + kept)
             }
-            return .warning(name, "none on the session bus, so the token key is kept in a 0600 file" + kept,
+            // Said once: where heraldd keeps the key when it runs, else where it would.
+            return .warning(name, "none on the session bus; " + (daemon.map { "heraldd keeps its token key in: \($0.secrets)" }
+                                ?? "heraldd would keep its token key in a 0600 file"),
                             fix: "install a keyring that offers the Secret Service (GNOME Keyring, KeePassXC, KWallet) and restart heraldd")
         } catch {
             return .warning(name, "cannot ask the bus: \(error)" + kept, fix: "see the session bus check")

@@ -126,3 +126,29 @@ def test_make_deps_says_a_swift_6_1_toolchain_is_needed(tmp_path):
         assert p.returncode == 1, p
         assert says in p.stderr and "Swift 6.1 or newer" in p.stderr and "swift.org" in p.stderr, p.stderr
         assert "apt" not in p.stdout, f"went on after the check: {p.stdout}"
+
+
+def test_doctor_without_a_session_bus_says_it_once_in_plain_words(bin_dir, tmp_path):
+    """busctl's own hint for other situations ("consider using --machine=…") is left out, and
+    the checks that would ask the missing bus say so instead of repeating its error."""
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    env = {k: v for k, v in os.environ.items() if k not in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR")}
+    env.update(HOME=str(tmp_path / "home"), XDG_CONFIG_HOME=str(tmp_path / "config"))
+    p = subprocess.run([str(bin_dir / "heraldctl"), "doctor", "--json", "--socket", str(runtime / "none.sock")],
+                       env=env, capture_output=True, text=True, timeout=60)
+    checks = {c["name"]: c for c in json.loads(p.stdout)["checks"]}
+    bus = checks["session bus"]
+    assert bus["status"] == "error" and "DBUS_SESSION_BUS_ADDRESS" in bus["detail"], bus
+    assert "consider using" not in p.stdout, p.stdout
+    for name in ("notifications", "secret service"):
+        assert checks[name]["detail"].startswith("not checked: no session bus"), checks[name]
+        assert checks[name]["fix"] == "see the session bus check", checks[name]
+
+
+def test_doctor_names_where_the_token_key_is_kept_once(herald):
+    """The private test bus has no Secret Service: the check says so and where heraldd keeps its
+    key, once."""
+    rc, out, err = herald.ctl("doctor", "--json")
+    secrets = {c["name"]: c for c in json.loads(out)["checks"]}["secret service"]
+    assert secrets["detail"].count("token key") == 1, secrets
