@@ -13,8 +13,10 @@ public struct Config: Sendable, Equatable {
     public var openURL = "matrix:roomid/{room_raw}"
     /// No popups in this daily window (local time), except mentions when allowed.
     public var quietHours: QuietHours?
-    /// Refuse to keep the token key in a file when no Secret Service runs.
-    public var requireSecretService = false
+    /// Where the token key is kept: chosen at start (`secrets.key_store`).
+    public var keyStore = KeyStoreChoice.auto
+    /// The older spelling of `keyStore == .secretService` (`secrets.require_secret_service`).
+    public var requireSecretService: Bool { keyStore == .secretService }
 
     public init() {}
 
@@ -90,9 +92,14 @@ public struct Config: Sendable, Equatable {
                 var q = config.quietHours ?? QuietHours(start: 0, end: 0)
                 q.allowHighlights = b
                 config.quietHours = q
+            case "secrets.key_store":
+                guard case .string(let v) = value, let choice = KeyStoreChoice(rawValue: v) else {
+                    throw ParseError.value(line: n, key: full, message: "expected \"auto\", \"secret-service\" or \"key-file\"")
+                }
+                config.keyStore = try choice.merged(with: config.keyStore, line: n, key: full)
             case "secrets.require_secret_service":
                 guard case .bool(let b) = value else { throw ParseError.value(line: n, key: full, message: "expected true or false") }
-                config.requireSecretService = b
+                if b { config.keyStore = try KeyStoreChoice.secretService.merged(with: config.keyStore, line: n, key: full) }
             default:
                 warnings.append("line \(n): unknown setting \(full) (ignored)")
             }

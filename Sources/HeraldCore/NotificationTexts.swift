@@ -9,6 +9,13 @@ public struct NotificationTexts: Sendable {
     /// A catch-up summary: total messages, number of conversations.
     public var summary: @Sendable (Int, Int) -> String
     public var invited: @Sendable (String?) -> String = { $0.map { "Invited you to \($0)" } ?? "Invited you to a conversation" }
+    /// Shown once while heraldd waits for a keyring to keep its token key in.
+    public var waitingForKeyringTitle = "Herald is waiting for the keyring"
+    public var waitingForKeyring = """
+        Herald cannot keep its sign-in key: the keyring has no default collection, is locked, or its prompt was \
+        dismissed. Create or unlock a default keyring (for example in Passwords and Keys), or set key_store = \
+        "key-file" under [secrets] in herald.toml. Run heraldctl doctor for details.
+        """
     /// Action labels.
     public var open = "Open", markRead = "Mark as read", muteHour = "Mute for 1 hour", unlock = "Unlock…"
     public var image, file, audio, video, location, sticker, encrypted: String
@@ -48,6 +55,13 @@ extension NotificationTexts {
         newMessagesTitle: "Nouveaux messages",
         summary: { "\($0) nouveaux messages dans \($1) conversations" },
         invited: { $0.map { "Vous a invité dans \($0)" } ?? "Vous a invité dans une conversation" },
+        waitingForKeyringTitle: "Herald attend le trousseau",
+        waitingForKeyring: """
+            Herald ne peut pas conserver sa clé de connexion : le trousseau n'a pas de collection par défaut, est \
+            verrouillé, ou sa demande a été refusée. Créez ou déverrouillez un trousseau par défaut (par exemple dans \
+            Mots de passe et clés), ou indiquez key_store = "key-file" dans la section [secrets] de herald.toml. \
+            heraldctl doctor en dit plus.
+            """,
         open: "Ouvrir", markRead: "Marquer comme lu", muteHour: "Silence pendant 1 heure", unlock: "Déverrouiller…",
         image: "A envoyé une image", file: "A envoyé un fichier", audio: "A envoyé un message audio", video: "A envoyé une vidéo",
         location: "A partagé une position", sticker: "A envoyé un autocollant", encrypted: "Message chiffré")

@@ -16,7 +16,8 @@ public struct KeyFileStore: TokenKeyStore {
         self.logger = logger
     }
 
-    public func loadOrCreateKey() async throws -> [UInt8] {
+    /// A file never prompts: `prompting` makes no difference.
+    public func loadOrCreateKey(prompting: Bool) async throws -> [UInt8] {
         try PrivateDirectory.prepare(Self.parentDirectory(of: path), logger: logger)
         if let key = try readKey() { return key }
         return try createKey()

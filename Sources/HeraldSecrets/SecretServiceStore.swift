@@ -26,10 +26,10 @@ public struct SecretServiceStore: TokenKeyStore {
         self.promptTimeout = promptTimeout
     }
 
-    public func loadOrCreateKey() async throws -> [UInt8] {
+    public func loadOrCreateKey(prompting: Bool) async throws -> [UInt8] {
         let session = try await service.openPlainSession()
         do {
-            let key = try await loadOrCreateKey(session: session)
+            let key = try await loadOrCreateKey(session: session, prompting: prompting)
             try? await service.closeSession(session)
             return key
         } catch {
@@ -49,16 +49,16 @@ public struct SecretServiceStore: TokenKeyStore {
         }
     }
 
-    private func loadOrCreateKey(session: String) async throws -> [UInt8] {
+    private func loadOrCreateKey(session: String, prompting: Bool) async throws -> [UInt8] {
         let found = try await service.searchItems(Self.attributes)
         // Sorted, so that the same item is chosen every time if there ever are several.
         let items = (found.unlocked + found.locked).sorted()
-        guard let item = items.first else { return try await createKey(session: session) }
+        guard let item = items.first else { return try await createKey(session: session, prompting: prompting) }
         if items.count > 1 {
             logger.warning("several Herald token keys in the Secret Service; using the first", metadata: ["items": "\(items)"])
         }
         if found.locked.contains(item) {
-            try await unlock(item, purpose: "unlocking the keyring that holds Herald's token key")
+            try await unlock(item, purpose: "unlocking the keyring that holds Herald's token key", prompting: prompting)
         }
         guard let key = try await service.secret(of: item, session: session) else {
             throw SecretServiceError.secretMissing(item: item)
@@ -70,15 +70,16 @@ public struct SecretServiceStore: TokenKeyStore {
         return key
     }
 
-    private func createKey(session: String) async throws -> [UInt8] {
-        let collection = try await defaultCollection()
-        try await unlock(collection, purpose: "unlocking the default keyring to store Herald's token key")
+    private func createKey(session: String, prompting: Bool) async throws -> [UInt8] {
+        let collection = try await defaultCollection(prompting: prompting)
+        try await unlock(collection, purpose: "unlocking the default keyring to store Herald's token key", prompting: prompting)
         let key = randomBytes(TokenCipher.keyByteCount)
         let created = try await service.createItem(
             in: collection, label: Self.itemLabel, attributes: Self.attributes,
             secret: key, contentType: "application/octet-stream", session: session, replace: true)
         var item = created.item
         if item == SecretService.noObject {
+            guard prompting else { throw SecretServiceError.itemNotCreated }
             item = try await service.complete(
                 prompt: created.prompt, purpose: "storing Herald's token key", timeout: promptTimeout
             ).first ?? SecretService.noObject
@@ -89,9 +90,10 @@ public struct SecretServiceStore: TokenKeyStore {
     }
 
     /// The collection the "default" alias names, created when there is none.
-    private func defaultCollection() async throws -> String {
+    private func defaultCollection(prompting: Bool) async throws -> String {
         let existing = try await service.readAlias("default")
         if existing != SecretService.noObject { return existing }
+        guard prompting else { throw SecretServiceError.noDefaultCollection }
         logger.notice("the Secret Service has no default keyring: creating one")
         let created = try await service.createCollection(label: Self.defaultCollectionLabel, alias: "default")
         if created.collection != SecretService.noObject { return created.collection }
@@ -102,11 +104,11 @@ public struct SecretServiceStore: TokenKeyStore {
         return collection
     }
 
-    /// Unlocks an item or collection, through a prompt when the service needs one.
-    private func unlock(_ object: String, purpose: String) async throws {
+    /// Unlocks an item or collection, through a prompt when the service needs one and `prompting`.
+    private func unlock(_ object: String, purpose: String, prompting: Bool) async throws {
         let result = try await service.unlock([object])
         if result.unlocked.contains(object) { return }
-        guard result.prompt != SecretService.noObject else { throw SecretServiceError.stillLocked(object: object) }
+        guard prompting, result.prompt != SecretService.noObject else { throw SecretServiceError.stillLocked(object: object) }
         logger.notice("waiting for the keyring to be unlocked", metadata: ["object": "\(object)"])
         let unlocked = try await service.complete(prompt: result.prompt, purpose: purpose, timeout: promptTimeout)
         guard unlocked.contains(object) else { throw SecretServiceError.stillLocked(object: object) }

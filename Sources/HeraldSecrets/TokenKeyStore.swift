@@ -5,11 +5,16 @@ import Logging
 public protocol TokenKeyStore: Sendable {
     /// "secret-service" or "key-file", for `heraldctl status`.
     var backend: String { get }
-    /// The 32-byte key, created and stored on first use.
-    func loadOrCreateKey() async throws -> [UInt8]
+    /// The 32-byte key, created and stored on first use. Without `prompting`, nothing is asked
+    /// of the user: a keyring that would need a prompt (to be unlocked or created) is an error.
+    func loadOrCreateKey(prompting: Bool) async throws -> [UInt8]
     /// Deletes the stored key, if there is one. Never called by the daemon on its own (tokens
     /// encrypted with the key would be lost): for tests and `doctor`.
     func deleteKey() async throws
+}
+
+extension TokenKeyStore {
+    public func loadOrCreateKey() async throws -> [UInt8] { try await loadOrCreateKey(prompting: true) }
 }
 
 public enum TokenKeyStores {

@@ -116,6 +116,9 @@ struct Doctor {
 
     func secretService(_ bus: BusProbe, daemon: StatusReply?, busAnswers: Bool = true) -> DoctorCheck {
         let name = "secret service"
+        if let waiting = daemon.flatMap({ KeyringAdvice.waiting(secrets: $0.secrets) }) {
+            return .error(name, "heraldd is waiting for the keyring to give it the token key: \(waiting)", fix: KeyringAdvice.fix)
+        }
         let kept = daemon.map { "; heraldd keeps its token key in: \($0.secrets)" } ?? ""
         guard busAnswers else { return .warning(name, "not checked: no session bus to ask" + kept, fix: "see the session bus check") }
         do {
@@ -191,6 +194,9 @@ struct Doctor {
             case "offline":
                 return .error(a.id, "\(a.homeserver) does not answer since \(a.since): \(a.reason ?? "no reason given")",
                               fix: "Herald retries by itself; check the network, a proxy, or the server's certificate (network.ca_file)")
+            case "waiting_for_the_keyring":
+                return .error(a.id, "waiting for the keyring, not syncing; signed in and kept: nothing is lost",
+                              fix: "see the secret service check above")
             case "signed_out":
                 return .error(a.id, "signed out: \(a.reason ?? "the session ended")",
                               fix: "`heraldctl account add \(a.homeserver)` signs in again")

@@ -75,7 +75,7 @@ struct ConfigChange: Equatable {
                            $0.allowHighlights ? ", mentions through" : "") } ?? "none"
         }, "now")
         differs("notifications.language", a.language, b.language, { $0 }, "once heraldd restarts")
-        differs("secrets.require_secret_service", a.requireSecretService, b.requireSecretService, { "\($0)" },
+        differs("secrets.key_store", a.keyStore, b.keyStore, { $0.rawValue },
                 "once heraldd restarts: the token key is chosen at start")
         return out
     }

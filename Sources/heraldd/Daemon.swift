@@ -29,6 +29,9 @@ actor Daemon: ControlHandler {
     let pinWaitScale: Double
     private var loops: [UserID: Task<Void, Never>] = [:]
     private var sessions: [UserID: TokenSession] = [:]
+    /// Accounts not started because the token key cannot be had yet (KeyringWait), in this state.
+    static let waitingForKeyState = "waiting_for_the_keyring"
+    private var waitingForKey: Set<UserID> = [] { didSet { ServiceStatus.shared.refresh() } }
     /// Accounts whose previews may show. Empty at start: every account starts locked.
     private var unlocked: Set<UserID> = [] { didSet { ServiceStatus.shared.refresh() } }  // STATUS= counts locks
     private var idleLocks: [UserID: Task<Void, Never>] = [:]
@@ -81,6 +84,10 @@ actor Daemon: ControlHandler {
 
     private func start(_ account: StoredAccount) {
         let id = account.userID
+        guard sealer.isReady else {
+            waitingForKey.insert(id)  // never wiped for a key that cannot be had right now
+            return
+        }
         let session: TokenSession
         do {
             session = try TokenSession(account: account, transport: transport, store: store, sealer: sealer)
@@ -104,6 +111,16 @@ actor Daemon: ControlHandler {
     }
 
     func session(for id: UserID) -> TokenSession? { sessions[id] }
+
+    /// The token key can be had at last: start the accounts that waited for it.
+    func keyArrived() {
+        let waiting = waitingForKey
+        waitingForKey = []
+        for id in waiting {
+            if let account = try? store.account(id), account.state != "signed_out", loops[id] == nil { start(account) }
+        }
+        scheduleLogoutRetry(after: .zero)
+    }
 
     /// A notification server (re)appeared: show what could not be shown while there was none.
     func replayUnshown() async {
@@ -174,6 +191,7 @@ actor Daemon: ControlHandler {
 
     private func retryLogouts() async {
         logoutRetry = nil
+        guard sealer.isReady else { return }  // keyArrived() asks again
         guard let pending = try? store.pendingLogouts(), !pending.isEmpty else { return }
         var remaining = 0
         var mostAttempts = 1
@@ -306,7 +324,7 @@ actor Daemon: ControlHandler {
     func status() async throws -> StatusReply {
         let server = await notifier.serverInformation()
         return StatusReply(version: heraldVersion, pid: Int(getpid()), bus: busState, notificationServer: server,
-                           secrets: sealer.backend, notifications: globalNotifications(), accounts: try listAccounts(),
+                           secrets: sealer.summary, notifications: globalNotifications(), accounts: try listAccounts(),
                            storage: storage.problem)
     }
 
@@ -319,6 +337,7 @@ actor Daemon: ControlHandler {
         guard !name.isEmpty, name.utf8.count <= 255 else { throw ControlError.invalidParameter(parameter: "user") }
         guard !password.isEmpty, password.utf8.count <= 1024 else { throw ControlError.invalidParameter(parameter: "password") }
         if let problem = PinRules.problem(with: pin) { throw ControlError.pinRejected(reason: problem) }
+        if let why = sealer.waitingReason { throw TokenKeyUnavailable(reason: why).controlError }
         if let id = UserID(name), let known = try store.account(id), known.state != "signed_out" {
             throw ControlError.accountExists(account: id.rawValue)
         }
@@ -339,6 +358,11 @@ actor Daemon: ControlHandler {
     func adopt(_ login: LoginResponse, homeserver base: String, pin: String) async throws -> AccountInfo {
         guard let id = UserID(login.userID) else {
             throw ControlError.authFailed(reason: "the homeserver answered with an invalid user ID")
+        }
+        if let why = sealer.waitingReason {
+            // The tokens could not be kept: give the session back rather than leave it unused.
+            try? await MatrixClient(baseURL: base, accessToken: login.accessToken, transport: transport).logout()
+            throw TokenKeyUnavailable(reason: why).controlError
         }
         let previous = try store.account(id)
         if let previous, previous.state != "signed_out" {
@@ -469,8 +493,10 @@ actor Daemon: ControlHandler {
     }
 
     private func info(_ a: StoredAccount) -> AccountInfo {
-        AccountInfo(id: a.userID.rawValue, homeserver: a.homeserver, deviceId: a.deviceID, state: a.state,
-                    since: Date(timeIntervalSince1970: a.stateSince).ISO8601Format(), reason: a.stateReason,
+        let waiting = waitingForKey.contains(a.userID) ? sealer.waitingReason.map { "waiting for the keyring: \($0)" } : nil
+        return AccountInfo(id: a.userID.rawValue, homeserver: a.homeserver, deviceId: a.deviceID,
+                    state: waiting == nil ? a.state : Self.waitingForKeyState,
+                    since: Date(timeIntervalSince1970: a.stateSince).ISO8601Format(), reason: waiting ?? a.stateReason,
                     notifications: a.notificationsEnabled,
                     locked: a.state != "signed_out" && !unlocked.contains(a.userID), preview: a.preview)
     }

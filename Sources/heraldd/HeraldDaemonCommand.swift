@@ -85,28 +85,10 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
         // Asked before a key is made below: a key without a database means lost accounts.
         let lostKeeper = databaseExisted ? nil : await LostAccounts.keyKeeper(
             keyFile: (dbPath as NSString).deletingLastPathComponent + "/token.key", bus: sessionBus, logger: logger)
-        let sealer: Sealer
-        do {
-            let keyFile = (dbPath as NSString).deletingLastPathComponent + "/token.key"
-            let keys: any TokenKeyStore
-            if FileManager.default.fileExists(atPath: keyFile) {
-                // Tokens already sealed with the file's key: switching keepers would make them unreadable.
-                guard !settings.requireSecretService else {
-                    throw DaemonFailure("""
-                        secrets.require_secret_service is set but tokens are sealed with the key file \(keyFile): \
-                        sign every account out (heraldctl logout --all), delete the file, then start again
-                        """)
-                }
-                keys = KeyFileStore(path: keyFile, logger: logger)
-            } else {
-                keys = try await TokenKeyStores.choose(bus: sessionBus, keyFilePath: keyFile,
-                                                       requireSecretService: settings.requireSecretService, logger: logger)
-            }
-            sealer = Sealer(cipher: try TokenCipher(key: try await keys.loadOrCreateKey()), backend: keys.backend)
-            logger.info("token key kept by \(keys.backend)")
-        } catch {
-            throw DaemonFailure("cannot get the token encryption key: \(error)")
-        }
+        // Never fatal: without its key heraldd serves, its accounts wait, and KeyringWait retries.
+        let keySource = await TokenKeySource.choose(settings.keyStore, keyFile: (dbPath as NSString).deletingLastPathComponent + "/token.key",
+                                                    bus: sessionBus, logger: logger)
+        let sealer = await keySource.firstSealer()
         // Herald's timers sleep on the bus thread's sd-event loop (Timers.swift).
         let timers = Timers(bus: sessionBus)
         let notifier = Notifier(sink: sink, store: store, texts: .forLocale(env, override: settings.language), timers: timers,
@@ -134,6 +116,8 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
         services.append(ScreenLockWatcher(session: sessionBus, daemon: daemon, logger: logger))
         services.append(SyncService(daemon: daemon))
         services.append(ControlService(server: server))
+        services.append(KeyringWait(source: keySource, sealer: sealer, daemon: daemon, sink: sink,
+                                    texts: .forLocale(env, override: settings.language), bus: sessionBus, timers: timers, logger: logger))
         let poll = pollMilliseconds ?? settings.pollSeconds * 1000
         if let watchdog = WatchdogService.fromEnvironment(heartbeats: daemon.heartbeats, pollMilliseconds: poll, timers: timers) {
             services.append(watchdog)

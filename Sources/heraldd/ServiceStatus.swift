@@ -77,9 +77,12 @@ struct StatusService: Service {
 }
 
 extension Daemon {
-    /// "2 accounts, 1 locked, syncing", from the accounts as `heraldctl status` shows them.
+    /// "2 accounts, 1 locked, syncing", from the accounts as `heraldctl status` shows them; while
+    /// the token key cannot be had, it says so even when no account waits for it.
     func statusSummary() -> String {
         guard let accounts = try? listAccounts() else { return "cannot read the accounts" }
-        return ServiceStatusLine.summary(states: accounts.map(\.state), locked: accounts.filter(\.locked).count)
+        let summary = ServiceStatusLine.summary(states: accounts.map(\.state), locked: accounts.filter(\.locked).count)
+        let shown = accounts.contains { $0.state == Self.waitingForKeyState }
+        return sealer.isReady || shown ? summary : summary + ", waiting for the keyring"
     }
 }

@@ -5,15 +5,6 @@ import HeraldMatrix
 import HeraldSecrets
 import HeraldStore
 
-/// Seals and opens tokens for the database with the key from the Secret Service or key file.
-struct Sealer: Sendable {
-    let cipher: TokenCipher
-    let backend: String
-
-    func seal(_ token: String, for id: UserID) throws -> [UInt8] { try cipher.seal(token, context: id.rawValue) }
-    func open(_ blob: [UInt8], for id: UserID) throws -> String { try cipher.open(blob, context: id.rawValue) }
-}
-
 /// One account's tokens: hands out a client with the current access token and refreshes the
 /// pair before it expires or when the server says it has (MATRIX.md §3). A new pair is stored
 /// before it is used.

@@ -46,6 +46,17 @@ struct LockAndSecretsConfigTests {
         #expect(throws: Config.ParseError.self) { try Config.parse("[secrets]\nrequire_secret_service = 1\n") }
         #expect(throws: Config.ParseError.self) { try Config.parse("[lock]\nidle_minutes = -1\n") }
     }
+
+    @Test func keyStoreChoosesTheKeyFileOrTheSecretServiceExplicitly() throws {
+        #expect(try Config.parse("").0.keyStore == .auto)
+        #expect(try Config.parse("[secrets]\nkey_store = \"key-file\"\n").0.keyStore == .keyFile)
+        #expect(try Config.parse("[secrets]\nkey_store = \"secret-service\"\n").0.keyStore == .secretService)
+        #expect(try Config.parse("[secrets]\nrequire_secret_service = true\nkey_store = \"secret-service\"\n").0.keyStore == .secretService)
+        #expect(throws: Config.ParseError.self) { try Config.parse("[secrets]\nkey_store = \"file\"\n") }
+        #expect(throws: Config.ParseError.self) {
+            try Config.parse("[secrets]\nrequire_secret_service = true\nkey_store = \"key-file\"\n")
+        }
+    }
 }
 
 struct QuietHoursTests {
