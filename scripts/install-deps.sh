@@ -14,6 +14,8 @@ APT_PACKAGES=(
     libcurl4-openssl-dev libsystemd-dev libsqlite3-dev pkg-config
     # tests: private session bus, systemd tools (systemd-socket-activate, systemd-analyze, busctl)
     dbus-daemon dbus-bin systemd
+    # tests: a real systemd user manager with its session bus (dbus.socket as a user unit)
+    dbus-user-session
     # tests: gnome-keyring-daemon as the Secret Service on a private bus (HeraldSecretsTests)
     gnome-keyring
     # tests: installed man pages rendered with man -l; unshare/mount for the journald test
