@@ -137,3 +137,22 @@ import Testing
         #expect(WithheldReason.text(code: "org.example.custom", sender: "@bob:x").hasSuffix("refused to send the key (org.example.custom)"))
     }
 }
+
+@Suite struct DeviceKeyListTests {
+    @Test("only self-signed devices under their own IDs give a sender's Ed25519 key")
+    func selfSignedOnly() throws {
+        let good = OlmAccount(), other = OlmAccount()
+        let signed = try good.deviceKeys(userID: "@bob:x", deviceID: "GOOD")
+        guard case .object(var forged) = try other.deviceKeys(userID: "@bob:x", deviceID: "FORGED"),
+              case .object(var keys)? = forged["keys"] else { Issue.record("no keys"); return }
+        keys["curve25519:FORGED"] = .string(good.curve25519Key)  // claims another device's Curve25519 key
+        forged["keys"] = .object(keys)
+        let devices: [String: JSONValue] = [
+            "GOOD": signed,
+            "MOVED": signed,  // a real object under another device ID
+            "FORGED": .object(forged),
+            "OTHERUSER": try other.deviceKeys(userID: "@mallory:x", deviceID: "OTHERUSER"),
+        ]
+        #expect(DeviceKeyList.ed25519ByCurve25519(devices, user: "@bob:x") == [good.curve25519Key: good.ed25519Key])
+    }
+}
