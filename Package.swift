@@ -82,7 +82,8 @@ let package = Package(
         .executableTarget(
             name: "heraldd",
             dependencies: [
-                "HeraldCore", "HeraldStore", "HeraldHTTP", "HeraldMatrix", "HeraldDBus", "HeraldControl", "HeraldSecrets", "HeraldJournal", "HeraldExecutor", "CSystemd",
+                "HeraldCore", "HeraldStore", "HeraldHTTP", "HeraldMatrix", "HeraldDBus", "HeraldControl", "HeraldSecrets", "HeraldCrypto", "HeraldJournal",
+                "HeraldExecutor", "CSystemd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

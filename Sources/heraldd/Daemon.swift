@@ -245,11 +245,12 @@ actor Daemon: ControlHandler {
               states.count <= Notifier.roomsBeforeSummary,
               let events = try? store.latestEvents(id, in: Array(states.keys)), !events.isEmpty,
               let client = try? await session.client() else { return [:] }
-        let store = self.store
+        let store = self.store, sealer = self.sealer
         return await withTaskGroup(of: (String, IncomingMessage?).self) { group in
             for (roomID, eventID) in events {
                 group.addTask {
-                    guard let event = try? await client.event(roomID: roomID, eventID: eventID) else { return (roomID, nil) }
+                    guard let fetched = try? await client.event(roomID: roomID, eventID: eventID) else { return (roomID, nil) }
+                    let event = DecryptionPass.readable(fetched, roomID: roomID, me: id, store: store, sealer: sealer)
                     let message = SyncDigest.message(from: event, roomID: roomID, me: id) { sender in
                         (try? store.displayName(of: sender, in: roomID, for: id)) ?? nil
                     }
@@ -498,7 +499,8 @@ actor Daemon: ControlHandler {
                     state: waiting == nil ? a.state : Self.waitingForKeyState,
                     since: Date(timeIntervalSince1970: a.stateSince).ISO8601Format(), reason: waiting ?? a.stateReason,
                     notifications: a.notificationsEnabled,
-                    locked: a.state != "signed_out" && !unlocked.contains(a.userID), preview: a.preview)
+                    locked: a.state != "signed_out" && !unlocked.contains(a.userID), preview: a.preview,
+                    encryption: Self.withheldNote(a.userID, store: store))
     }
 
     static func loginError(_ e: MatrixError, homeserver: String) -> ControlError {

@@ -13,7 +13,7 @@ actor TokenSession {
     let homeserver: String
     private let transport: any HTTPTransport
     private let store: AppDatabase
-    private let sealer: Sealer
+    let sealer: Sealer
     private var access: String
     private var refresh: String?
     private var expiresAt: Double?
