@@ -82,12 +82,11 @@ struct HeraldDaemonCommand: AsyncParsableCommand {
             sink = nil
             busState = "unavailable"
         }
+        let keyFile = (dbPath as NSString).deletingLastPathComponent + "/token.key"
         // Asked before a key is made below: a key without a database means lost accounts.
-        let lostKeeper = databaseExisted ? nil : await LostAccounts.keyKeeper(
-            keyFile: (dbPath as NSString).deletingLastPathComponent + "/token.key", bus: sessionBus, logger: logger)
+        let lostKeeper = databaseExisted ? nil : await LostAccounts.keyKeeper(keyFile: keyFile, bus: sessionBus, logger: logger)
         // Never fatal: without its key heraldd serves, its accounts wait, and KeyringWait retries.
-        let keySource = await TokenKeySource.choose(settings.keyStore, keyFile: (dbPath as NSString).deletingLastPathComponent + "/token.key",
-                                                    bus: sessionBus, logger: logger)
+        let keySource = await TokenKeySource.choose(settings.keyStore, keyFile: keyFile, bus: sessionBus, logger: logger)
         let sealer = await keySource.firstSealer()
         // Herald's timers sleep on the bus thread's sd-event loop (Timers.swift).
         let timers = Timers(bus: sessionBus)

@@ -1,8 +1,9 @@
-"""heraldd as a systemd user service, without a user manager (CI runs as root with none): the
-units checked by systemd-analyze, socket activation through systemd-socket-activate, the
-sd_notify protocol seen by a NOTIFY_SOCKET listener (READY, STATUS, WATCHDOG, RELOADING,
-STOPPING), journald's native protocol on a stand-in journal socket, the autostart fallback,
-and `make install` / `make uninstall` into a temporary prefix."""
+"""heraldd as a systemd user service, piece by piece with stand-ins: the units checked by
+systemd-analyze, socket activation through systemd-socket-activate, the sd_notify protocol seen
+by a NOTIFY_SOCKET listener (READY, STATUS, WATCHDOG, RELOADING, STOPPING), journald's native
+protocol on a stand-in journal socket, the autostart fallback, and `make install` /
+`make uninstall` into a temporary prefix. The same under a real `systemd --user` is in
+test_user_systemd.py."""
 
 from __future__ import annotations
 
