@@ -10,6 +10,9 @@ public struct SyncDigest: Sendable {
     /// Rooms whose timeline skipped events (`limited`), with how much the server's unread count
     /// grew since the previous answer: the messages new to Herald, gap included.
     public var unreadHints: [String: Int] = [:]
+    /// Rooms whose timeline skipped events, with the token to page back through the gap from
+    /// (`prev_batch`); only when the answer notifies.
+    public var gaps: [String: String] = [:]
     /// Rooms read elsewhere: the server counts nothing unread there any more, or the user's
     /// own read receipt arrived. Their notifications are withdrawn.
     public var readRooms: Set<String> = []
@@ -127,6 +130,10 @@ public struct SyncDigest: Sendable {
             // The server's count is the authority; without one, the user's own receipt or message says it.
             if unread == 0 || (unread == nil && (ownReceipt || ownMessage)) { d.readRooms.insert(roomID) }
             guard notify else { continue }
+            if room["timeline"]?["limited"]?.bool == true, let prev = room["timeline"]?["prev_batch"]?.string,
+               !prev.isEmpty, prev.utf8.count < 4096 {
+                d.gaps[roomID] = prev
+            }
             let context = PushContext(me: me, displayName: names[me.rawValue] ?? displayName(roomID, me.rawValue),
                                       joinedMemberCount: info.joinedMembers, powerLevels: info.powerLevels,
                                       creators: Set(info.creators), roomVersion: info.roomVersion)

@@ -93,6 +93,7 @@ struct AccountLoop: Sendable {
                     try? store.displayName(of: member, in: room, for: me)
                 }, notify: !first, rules: rules)
                 if let fresh = digest.pushRules { rules = PushRuleSet(accountData: fresh, userID: me) }
+                let unreadHints = await GapCount.hints(digest, since: since, client: client, me: me, rules: rules, store: store)
                 let fresh = try store.commit(
                     SyncCommit(userID: me, nextBatch: digest.nextBatch, rooms: digest.rooms, members: digest.members,
                                messages: digest.messages, leftRooms: digest.leftRooms, crypto: decrypted.commit),
@@ -103,7 +104,7 @@ struct AccountLoop: Sendable {
                 backoff.reset()
                 enter("syncing")
                 if !fresh.isEmpty {
-                    await notifier.show(me, messages: fresh, unreadHints: digest.unreadHints, enabled: notificationsEnabled(),
+                    await notifier.show(me, messages: fresh, unreadHints: unreadHints, enabled: notificationsEnabled(),
                                         presentation: await presentation())
                 }
                 await notifier.withdraw(me, rooms: digest.readRooms.subtracting(fresh.map(\.roomID)))

@@ -73,6 +73,24 @@ struct SyncDigestTests {
         #expect(read.rooms["!r:x"]?.serverUnread == 2)
     }
 
+    @Test func aGapIsPagedBackFromItsPrevBatchOnlyWhenTheAnswerNotifies() throws {
+        let answer: JSONValue = ["next_batch": "s2", "rooms": ["join": ["!r:x": [
+            "timeline": ["events": [text("$9", "latest")], "limited": true, "prev_batch": "p8"],
+            "unread_notifications": ["notification_count": 3],
+        ]]]]
+        let d = try SyncDigest.read(answer, me: me, known: [:], displayName: { _, _ in nil }, notify: true)
+        #expect(d.gaps == ["!r:x": "p8"])
+        let first = try SyncDigest.read(answer, me: me, known: [:], displayName: { _, _ in nil }, notify: false)
+        #expect(first.gaps.isEmpty)
+    }
+
+    @Test func aGapCountsWhatWouldHaveNotified() {
+        let events = [text("$1", "hello"), text("$2", from: "@alice:x", "mine"), text("$3", "bot", msgtype: "m.notice"),
+                      text("$4", "again")]
+        #expect(SyncDigest.notifyingCount(events, roomID: "!r:x", room: RoomInfo(joinedMembers: 2), me: me, myName: nil,
+                                          rules: nil) == 2)
+    }
+
     @Test func theFirstSyncRemembersTheServerCount() throws {
         let d = try SyncDigest.read(sync(timeline: [text("$1", "old")], unread: 4), me: me, known: [:],
                                     displayName: { _, _ in nil }, notify: false)

@@ -1,0 +1,19 @@
+import HeraldCore
+
+extension SyncDigest {
+    /// How many events of a timeline gap (paged back with `/messages`) would have notified,
+    /// by the same rules as a sync answer's timeline: the user's push rules, and never the
+    /// user's own messages, notices, edits or redactions.
+    public static func notifyingCount(
+        _ events: [JSONValue], roomID: String, room: RoomInfo, me: UserID, myName: String?, rules: PushRuleSet?
+    ) -> Int {
+        let evaluator = PushRuleEvaluator(rules: rules ?? PushRuleSet.defaults(for: me))
+        let context = PushContext(me: me, displayName: myName, joinedMemberCount: room.joinedMembers,
+                                  powerLevels: room.powerLevels, creators: Set(room.creators), roomVersion: room.roomVersion)
+        return events.filter { e in
+            guard let event = PushEvent(json: e, roomID: roomID),
+                  evaluator.evaluate(event: event, context: context).notify else { return false }
+            return message(from: e, roomID: roomID, me: me, name: { _ in nil }) != nil
+        }.count
+    }
+}
