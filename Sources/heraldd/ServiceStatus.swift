@@ -14,6 +14,8 @@ final class ServiceStatus: Sendable {
     private struct State {
         var accounts = "starting"
         var wedged: [String] = []
+        /// The database's trouble (StorageHealth.summary).
+        var storage: String?
         var sent: String?
     }
     private let state = Mutex(State())
@@ -32,6 +34,8 @@ final class ServiceStatus: Sendable {
 
     /// The loops the watchdog found silent for too long (empty again once they recover).
     func setWedged(_ names: [String]) { update { $0.wedged = names } }
+
+    func setStorage(_ summary: String?) { update { $0.storage = summary } }
 
     /// The current line, e.g. "2 accounts, 1 locked, syncing".
     var line: String { state.withLock { Self.compose($0) } }
@@ -58,7 +62,9 @@ final class ServiceStatus: Sendable {
     }
 
     private static func compose(_ s: State) -> String {
-        s.wedged.isEmpty ? s.accounts : "\(s.accounts); wedged: \(s.wedged.joined(separator: ", "))"
+        var line = s.wedged.isEmpty ? s.accounts : "\(s.accounts); wedged: \(s.wedged.joined(separator: ", "))"
+        if let storage = s.storage { line += "; \(storage)" }
+        return line
     }
 }
 

@@ -44,7 +44,7 @@ final class StorageHealth: Sendable {
         if let change {
             logger.error("\(Self.text(change, path: path))", metadata: ["database": "\(path)"])
         }
-        if recovered || change != nil { ServiceStatus.shared.refresh() }
+        if recovered || change != nil { ServiceStatus.shared.setStorage(summary) }
     }
 
     /// A write failed. Returns the reason to show when it is a storage fault (disk full, I/O
@@ -58,7 +58,7 @@ final class StorageHealth: Sendable {
         }
         if first {
             logger.error("cannot write the database: \(fault)", metadata: ["database": "\(path)"])
-            ServiceStatus.shared.refresh()
+            ServiceStatus.shared.setStorage(summary)
         }
         return "cannot write the database: \(fault)"
     }
@@ -66,6 +66,7 @@ final class StorageHealth: Sendable {
     /// At start, no database but a token key: the accounts signed in before are gone.
     func accountsLost(keeper: String, deviceName: String) {
         state.withLock { $0.lostAccounts = (keeper, deviceName) }
+        ServiceStatus.shared.setStorage(summary)
         logger.error("\(Self.lostText(keeper: keeper, deviceName: deviceName, path: path))")
     }
 

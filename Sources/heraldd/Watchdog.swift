@@ -1,5 +1,6 @@
 import CSystemd
 import Foundation
+import HeraldMatrix
 import ServiceLifecycle
 import Synchronization
 
@@ -37,12 +38,14 @@ struct WatchdogService: Service {
     }
 
     /// Three watchdog periods (180 s with the unit's WatchdogSec=60: above a 30 s long poll
-    /// that runs into its 90 s transfer limit, and above the longest backoff sleep, 60 s, or a
-    /// server's Retry-After, 120 s at most), and never less than one long poll plus curl's
-    /// 15 s stall limit, so a shorter WatchdogSec cannot make an idle long poll look wedged.
-    /// systemd restarts the service one watchdog period after the pings stop.
+    /// that runs into its 45 s limit, and above the longest backoff sleep, 60 s, or a server's
+    /// Retry-After, 120 s at most), and never less than the longest a /sync may take (a long
+    /// poll plus 15 s, or a first sync's 120 s), so a shorter WatchdogSec cannot make a slow
+    /// but live request look wedged. systemd restarts the service one watchdog period after
+    /// the pings stop.
     static func wedgedAfter(watchdog: Duration, pollMilliseconds: Int) -> Duration {
-        max(watchdog * 3, .milliseconds(pollMilliseconds) + .seconds(15))
+        let longestSync = max(MatrixClient.syncLimitMilliseconds(poll: pollMilliseconds), MatrixClient.syncLimitMilliseconds(poll: 0))
+        return max(watchdog * 3, .milliseconds(longestSync))
     }
 
     func run() async throws {

@@ -168,7 +168,8 @@ def fill(path: Path) -> None:
 
 def test_a_database_that_cannot_be_written_is_reported_and_nothing_is_lost(
         request, bin_dir, bus, recorder, tmp_path, synapse, users, dm, small_disk):
-    herald = he.Herald(bin_dir, tmp_path / "herald", bus.address,
+    listener = he.NotifyListener(tmp_path / "notify.sock")  # the STATUS= line
+    herald = he.Herald(bin_dir, tmp_path / "herald", bus.address, extra_env={"NOTIFY_SOCKET": str(listener.path)},
                        extra_args=["--database", str(small_disk / "herald.db"), "--poll-milliseconds", "2000"])
     request.node.herald_logs = [("heraldd log", herald.log_path)]
     herald.start()
@@ -185,14 +186,18 @@ def test_a_database_that_cannot_be_written_is_reported_and_nothing_is_lost(
         assert "database" in out and "disk is full" in out, out + err
         rc, out, err = herald.ctl("status")
         assert "Database:" in out and "disk is full" in out, out + err
+        he.wait_until(lambda: any("database cannot be written" in v for v in listener.values("STATUS")), 10,
+                      what="STATUS= to say the database cannot be written")
 
         filler.unlink()
         herald.wait_account_state(users.alice.user_id, "syncing", timeout=40)
         recorder.wait_for_text("written while the disk was full", timeout=20)
         assert herald.ctl_json("status").get("storage") is None
         assert "the database can be written again" in herald.log_text()
+        he.wait_until(lambda: "database" not in listener.values("STATUS")[-1], 10, what="STATUS= without the database")
     finally:
         herald.stop()
+        listener.close()
 
 
 def test_a_deleted_database_is_reported_and_the_restart_says_the_accounts_were_lost(signed_in, recorder):
