@@ -50,10 +50,16 @@ public struct SecretServiceStore: TokenKeyStore {
     }
 
     private func loadOrCreateKey(session: String, prompting: Bool) async throws -> [UInt8] {
+        if let key = try await existingKey(session: session, prompting: prompting) { return key }
+        return try await createKey(session: session, prompting: prompting)
+    }
+
+    /// The key in the item Herald stored, nil when a search finds none.
+    private func existingKey(session: String, prompting: Bool) async throws -> [UInt8]? {
         let found = try await service.searchItems(Self.attributes)
         // Sorted, so that the same item is chosen every time if there ever are several.
         let items = (found.unlocked + found.locked).sorted()
-        guard let item = items.first else { return try await createKey(session: session, prompting: prompting) }
+        guard let item = items.first else { return nil }
         if items.count > 1 {
             logger.warning("several Herald token keys in the Secret Service; using the first", metadata: ["items": "\(items)"])
         }
@@ -73,6 +79,9 @@ public struct SecretServiceStore: TokenKeyStore {
     private func createKey(session: String, prompting: Bool) async throws -> [UInt8] {
         let collection = try await defaultCollection(prompting: prompting)
         try await unlock(collection, purpose: "unlocking the default keyring to store Herald's token key", prompting: prompting)
+        // A locked keyring may hide its items from a search (gnome-keyring does): now that it is
+        // open, the key may be found, and must not be replaced by a new one.
+        if let key = try await existingKey(session: session, prompting: prompting) { return key }
         let key = randomBytes(TokenCipher.keyByteCount)
         let created = try await service.createItem(
             in: collection, label: Self.itemLabel, attributes: Self.attributes,

@@ -12,6 +12,8 @@ import HeraldDBus
 ///   Unlock needs a prompt.
 /// - "dismiss": as "locked", but the user dismisses the prompt.
 /// - "silent": as "locked", but the prompt never completes.
+/// - "hidden": as "locked", but a search finds nothing until the collection is unlocked (as
+///   gnome-keyring does with a keyring it has not opened yet).
 /// Each prompt emits `Completed` *before* replying to `Prompt`, so a client that subscribed
 /// only after calling Prompt would miss it.
 enum FakeSecretService {
@@ -64,7 +66,7 @@ enum FakeSecretService {
         ITEM = COLLECTION + "/1"
         HERALD = {"application": "herald", "xdg:schema": "org.herald.TokenKey"}
         state = {"alias": None, "locked": False, "items": {}}
-        if scenario in ("locked", "dismiss", "silent"):
+        if scenario in ("locked", "dismiss", "silent", "hidden"):
             state.update(alias=COLLECTION, locked=True)
             state["items"][ITEM] = (HERALD, bytes(range(32)))
         prompts = {}
@@ -98,6 +100,8 @@ enum FakeSecretService {
                 reply()
             elif member == "SearchItems":
                 found = [p for p, (attrs, _) in state["items"].items() if all(attrs.get(k) == v for k, v in body[0].items())]
+                if scenario == "hidden" and state["locked"]:
+                    found = []
                 reply("aoao", [] if state["locked"] else found, found if state["locked"] else [])
             elif member == "Unlock":
                 if not state["locked"]:

@@ -17,7 +17,8 @@ struct SecretServicePromptTests {
         #expect(try await store.loadOrCreateKey() == key)
         let calls = FakeSecretService.log(bus).split(separator: "\n").map { $0.split(separator: " ").dropFirst().first.map(String.init) ?? "" }
         #expect(calls == [
-            "OpenSession", "SearchItems", "ReadAlias", "CreateCollection", "Prompt", "Unlock", "CreateItem", "Prompt", "Close",
+            "OpenSession", "SearchItems", "ReadAlias", "CreateCollection", "Prompt", "Unlock", "SearchItems", "CreateItem", "Prompt",
+            "Close",
             "OpenSession", "SearchItems", "GetSecrets", "Close",
         ], "\(FakeSecretService.log(bus))")
     }
@@ -30,6 +31,18 @@ struct SecretServicePromptTests {
 
         #expect(try await store.loadOrCreateKey() == Array(0..<32))
         #expect(FakeSecretService.log(bus).contains("call Prompt /org/freedesktop/secrets/prompt/p1"))
+    }
+
+    /// The key made on the first start must survive a keyring that hides it while locked: once
+    /// unlocked, it is read, never replaced by a new key (which would leave the tokens unreadable).
+    @Test func aKeyHiddenByALockedKeyringIsReadOnceUnlockedNotReplaced() async throws {
+        let bus = try PrivateBus()
+        defer { bus.stop() }
+        try await FakeSecretService.start(on: bus, scenario: "hidden")
+        let store = SecretServiceStore(bus: try bus.connect(), logger: Logger(label: "test"), promptTimeout: .seconds(10))
+
+        #expect(try await store.loadOrCreateKey() == Array(0..<32))
+        #expect(!FakeSecretService.log(bus).contains("call CreateItem"), "\(FakeSecretService.log(bus))")
     }
 
     @Test func aDismissedPromptIsAClearError() async throws {
