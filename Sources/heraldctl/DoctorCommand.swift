@@ -11,8 +11,8 @@ struct DoctorCommand: ParsableCommand {
         abstract: "Check everything Herald depends on, and say what to fix.",
         discussion: """
             Checks that heraldd answers on its socket and that the socket is private, the session \
-            bus, the notification server and what it can show, the Secret Service, the clock, each \
-            account's homeserver (as heraldd last reached it), and autostart. Bus questions are \
+            bus, the notification server and what it can show, the Secret Service, the clock, the \
+            database (written, or why not), each account's homeserver (as heraldd last reached it), and autostart. Bus questions are \
             asked with busctl, as heraldctl does not link D-Bus itself.
 
             Exit status: 0 nothing wrong (warnings allowed), 1 something needs fixing, \

@@ -8,7 +8,9 @@ struct StatusCommand: ControlCommand {
         discussion: """
             Shows heraldd's version and pid, whether it is connected to the session bus, which \
             notification server shows its notifications, where it keeps the keys that encrypt \
-            access tokens, the global notifications switch, and the state of every account.
+            access tokens, the global notifications switch, what is wrong with the database (it \
+            cannot be written, was deleted, or accounts were lost with it), and the state of every \
+            account.
 
             Examples:
               heraldctl status
