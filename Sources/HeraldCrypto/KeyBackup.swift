@@ -34,7 +34,9 @@ public struct KeyBackupKey {
     /// A whole `session_data` of a room key is under 1 KB; this bounds what a server can send.
     static let maxCiphertextBytes = 16 * 1024
 
-    let key: Curve25519.KeyAgreement.PrivateKey
+    /// The private key, for the caller to seal and keep (its `rawRepresentation` is a copy that
+    /// swift-crypto does not wipe: seal it and drop it at once).
+    public let key: Curve25519.KeyAgreement.PrivateKey
     public let version: String
 
     public init(_ key: Curve25519.KeyAgreement.PrivateKey, for backup: KeyBackupVersion) throws {

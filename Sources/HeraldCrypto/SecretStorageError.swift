@@ -1,6 +1,8 @@
 /// Why secret storage could not be opened or read. The descriptions are for the user and carry
 /// no key material.
 public enum SecretStorageError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The account has no default secret-storage key.
+    case notSetUp
     /// The key's check (or a secret's MAC) does not match: the wrong recovery key or passphrase.
     case wrongKey(SecretStorageKey.Origin)
     /// The key description has no passphrase: only the recovery key opens it.
@@ -14,6 +16,8 @@ public enum SecretStorageError: Error, Equatable, Sendable, CustomStringConverti
 
     public var description: String {
         switch self {
+        case .notSetUp:
+            return "this account has no secret storage: set up recovery in your chat client first (in Element: Settings, Encryption)"
         case .wrongKey(.recoveryKey): return "that recovery key does not open this account's secret storage"
         case .wrongKey(.passphrase): return "that passphrase does not open this account's secret storage"
         case .noPassphrase:

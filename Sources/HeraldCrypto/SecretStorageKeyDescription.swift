@@ -25,6 +25,19 @@ public struct SecretStorageKeyDescription: Sendable, Equatable {
     public let check: Check?
     public let passphrase: Passphrase?
 
+    /// Key IDs are 32 characters in practice; a longer one is refused rather than put in a URL.
+    static let maxKeyIDBytes = 255
+
+    /// The key ID in `m.secret_storage.default_key` (`{"key": "<key ID>"}`); nil content means the
+    /// account has no such account data.
+    public static func defaultKeyID(_ content: JSONValue?) throws(SecretStorageError) -> String {
+        guard let content else { throw .notSetUp }
+        guard let keyID = content["key"]?.string, !keyID.isEmpty, keyID.utf8.count <= maxKeyIDBytes,
+              keyID.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0 != "/" })
+        else { throw .malformed("the default key ID") }
+        return keyID
+    }
+
     public init(keyID: String, content: JSONValue) throws(SecretStorageError) {
         guard content["algorithm"]?.string == Self.algorithm else {
             throw .unsupported("the key algorithm \(content["algorithm"]?.string.map { "\"\($0.prefix(64))\"" } ?? "(none)")")

@@ -156,3 +156,16 @@ import Testing
         }
     }
 }
+
+/// `m.secret_storage.default_key`, read before anything else.
+@Suite struct SecretStorageDefaultKeyTests {
+    @Test("the default key ID is read; none means no secret storage; odd IDs are refused")
+    func defaultKeyID() throws {
+        #expect(try SecretStorageKeyDescription.defaultKeyID(["key": "Rk9lBmGxPZ2YHE1Yl4nA3vLsTi8wUq0e"]) == "Rk9lBmGxPZ2YHE1Yl4nA3vLsTi8wUq0e")
+        #expect(throws: SecretStorageError.notSetUp) { try SecretStorageKeyDescription.defaultKeyID(nil) }
+        for bad: JSONValue in [[:], ["key": ""], ["key": 5], ["key": "a/b"], ["key": "a b"], ["key": .string(String(repeating: "k", count: 256))]] {
+            #expect(throws: SecretStorageError.malformed("the default key ID")) { try SecretStorageKeyDescription.defaultKeyID(bad) }
+        }
+        #expect(SecretStorageError.notSetUp.description.contains("set up recovery in your chat client"))
+    }
+}
