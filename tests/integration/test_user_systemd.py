@@ -330,3 +330,13 @@ def test_accounts_wait_for_a_locked_keyring_and_resume_when_it_is_unlocked(sessi
     # Locked since the restart: the discreet form, naming the account only.
     s.recorder.wait_for_notify(lambda r: "alice" in (r["summary"] + r["body"]), since=sent, timeout=30,
                                what="the new message notified")
+
+
+# ---------------------------------------------------------------------------------------------
+# the harness
+
+
+def test_a_machine_that_cannot_start_a_user_manager_fails_the_tests_saying_why(monkeypatch, tmp_path):
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(he.HarnessError, match="needs root"):
+        UserManager(tmp_path / "not-root").start()
