@@ -66,10 +66,14 @@ class NioSender:
 
     def send(self, room: str, body: str, mentions: Optional[list[str]] = None) -> str:
         """An encrypted m.room.message; the group session is shared first when needed."""
-        self.sync()
         content: dict[str, Any] = {"msgtype": "m.text", "body": body}
         if mentions is not None:
             content["m.mentions"] = {"user_ids": mentions}
+        return self.send_content(room, content)
+
+    def send_content(self, room: str, content: dict) -> str:
+        """Any encrypted m.room.message content (an edit, say)."""
+        self.sync()
         reply = self._run(self.client.room_send(room, "m.room.message", content, ignore_unverified_devices=True))
         if not isinstance(reply, RoomSendResponse):
             raise RuntimeError(f"room_send failed: {reply}")

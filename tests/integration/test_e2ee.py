@@ -114,11 +114,34 @@ def test_after_sigkill_and_restart_later_messages_still_decrypt(herald, synapse,
     room, _ = encrypted_dm_signed_in(herald, synapse, users, bob_nio, recorder, "Avant le redémarrage")
 
     herald.kill()
-    herald.start()
-    herald.unlock(users.alice.user_id)
+    herald.start()  # every account starts locked
     after = unique("Après le redémarrage")
+    since = time.time()
     bob_nio.send(room, after)
-    recorder.wait_for_text(after, timeout=15)
+    # The notification left by the first run stands for one message; the new one makes two.
+    recorder.wait_for_notify(lambda r: r["summary"] == "Herald" and r["body"].startswith("2 new messages for"), timeout=15)
+    assert not any(after in r["body"] for r in recorder.notifies()), "a locked account shows no text"
+    # Unlocking fetches the latest message again and decrypts it with the stored session.
+    herald.unlock(users.alice.user_id)
+    recorder.wait_for_text(after, timeout=15, since=since)
+
+    later = unique("Et encore un")
+    bob_nio.send(room, later)
+    recorder.wait_for_text(later, timeout=15)
+
+
+def test_an_encrypted_edit_replaces_the_text(herald, synapse, users, bob_nio, recorder):
+    room, _ = encrypted_dm_signed_in(herald, synapse, users, bob_nio, recorder, "Bonjour")
+    original = unique("Rendez-vous à 10 h")
+    event_id = bob_nio.send(room, original)
+    first = recorder.wait_for_text(original, timeout=15)
+    edited = unique("Rendez-vous à 11 h")
+    bob_nio.send_content(room, {"msgtype": "m.text", "body": f"* {edited}",
+                                "m.new_content": {"msgtype": "m.text", "body": edited},
+                                "m.relates_to": {"rel_type": "m.replace", "event_id": event_id}})
+    shown = recorder.wait_for_text(edited, timeout=15)
+    assert shown["replaces_id"] == first["id"], (first, shown)
+    assert not shown["body"].startswith("*"), shown["body"]
 
 
 @pytest.mark.herald(env={"HERALD_TEST_DIE_BEFORE_CRYPTO_COMMIT": "1"})
