@@ -25,8 +25,10 @@ struct AccountCommand: ParsableCommand {
             abstract: "List the accounts and their state.",
             discussion: """
                 States: starting (signing in or first sync), syncing (up to date and listening), \
-                offline (the homeserver cannot be reached; Herald retries), signed_out (the session \
-                was ended elsewhere, or too many wrong PINs were typed; add the account again). \
+                offline (the homeserver cannot be reached; Herald retries), waiting_for_the_keyring \
+                (heraldd cannot get its token key from the keyring yet: nothing is lost, heraldctl doctor \
+                says what to do), signed_out (the session was ended elsewhere, or too many wrong PINs \
+                were typed; add the account again). \
                 LOCKED: yes while the account's notifications hide the sender, room and text \
                 (heraldctl unlock ACCOUNT). PREVIEW: when they show them: always, unlocked or never.
 
