@@ -53,6 +53,8 @@ struct AccountCrypto: Sendable {
         published.markKeysAsPublished()
         try save(published)
         account = published
+        logger.info("uploaded \(oneTime.count) one-time keys\(fallback.isEmpty ? "" : " and a fallback key")",
+                    metadata: ["account": "\(me)"])
     }
 
     /// After an answer: more one-time keys when the server holds fewer than half the target, and
@@ -64,9 +66,11 @@ struct AccountCrypto: Sendable {
         if held < Self.oneTimeKeyTarget / 2 { next.generateOneTimeKeys(Self.oneTimeKeyTarget - max(0, held)) }
         if fallbackUnused == false, next.hasPublishedFallbackKey { next.generateFallbackKey() }
         next.forgetOldFallbackKey(now: UInt64(Date().timeIntervalSince1970))
-        guard next.pickle() != account.pickle() else { return }
-        try save(next)
-        account = next
+        if next.pickle() != account.pickle() {
+            try save(next)
+            account = next
+        }
+        // Also what an earlier upload left unpublished (the server was unreachable then).
         try await publishPending(client)
     }
 
@@ -90,7 +94,12 @@ struct AccountCrypto: Sendable {
     /// sender's device keys cannot be fetched for a transient reason: the answer is then retried.
     mutating func decrypt(_ sync: JSONValue, client: MatrixClient) async throws -> Outcome {
         var pass = DecryptionPass(crypto: self, now: Date().timeIntervalSince1970)
-        for event in sync["to_device"]?["events"]?.array?.prefix(Self.maxToDevice) ?? [] {
+        let toDevice = sync["to_device"]?["events"]?.array ?? []
+        if toDevice.count > Self.maxToDevice {
+            logger.warning("left out \(toDevice.count - Self.maxToDevice) to-device events over the limit of an answer",
+                           metadata: ["account": "\(me)"])
+        }
+        for event in toDevice.prefix(Self.maxToDevice) {
             try await pass.toDevice(event, client: client, deviceKeys: &deviceKeys)
         }
         var out = Outcome(sync: DeviceCryptoEvents.mapTimelines(sync) { roomID, event in pass.roomEvent(event, roomID: roomID) })
@@ -125,6 +134,8 @@ struct CryptoStep: Sendable {
     private var crypto: AccountCrypto?
     /// After a lasting failure to set the device up, when to try again.
     private var retryAt: Date?
+    /// The device was set up after the current answer was fetched: its key counts predate the upload.
+    private var answerPredatesDevice = false
 
     init(me: UserID, deviceID: String, store: AppDatabase, sealer: Sealer, logger: Logger) {
         self.me = me
@@ -139,6 +150,7 @@ struct CryptoStep: Sendable {
             do {
                 crypto = try await AccountCrypto.load(me: me, deviceID: deviceID, store: store, sealer: sealer, client: client,
                                                       logger: logger)
+                answerPredatesDevice = true
             } catch let e as MatrixError where e.isTransient || e.isSoftLogout || e.isLoggedOut {
                 throw e
             } catch {
@@ -160,6 +172,11 @@ struct CryptoStep: Sendable {
     mutating func committed(_ outcome: AccountCrypto.Outcome, sync: JSONValue, client: MatrixClient) async {
         guard var crypto else { return }
         crypto.committed(outcome)
+        defer { answerPredatesDevice = false }
+        guard !answerPredatesDevice else {
+            self.crypto = crypto
+            return
+        }
         do {
             try await crypto.replenish(after: sync, client: client)
         } catch {

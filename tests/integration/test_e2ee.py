@@ -206,3 +206,34 @@ def test_a_withheld_key_is_explained_and_a_key_sent_in_the_clear_is_refused(hera
     assert rc == 0 and "Herald's device is not verified" in out, out
     assert "refused a room key sent without encryption" in herald.log_text()
     assert not any("Clé envoyée en clair" in r["body"] for r in recorder.notifies())
+
+
+def claim(synapse, users, device_id: str) -> dict:
+    """One key of Herald's device, as a sender claims it (`POST /keys/claim`)."""
+    reply = synapse.api("POST", "/_matrix/client/v3/keys/claim", users.bob.token,
+                        {"one_time_keys": {users.alice.user_id: {device_id: "signed_curve25519"}}})
+    keys = reply["one_time_keys"][users.alice.user_id][device_id]
+    assert len(keys) == 1, reply
+    return next(iter(keys.values()))
+
+
+@pytest.mark.herald(args=["--poll-milliseconds", "1000"])
+def test_one_time_keys_are_topped_up_and_a_used_fallback_key_is_replaced(herald, synapse, users, recorder):
+    account = herald.sign_in(synapse.url, users.alice)
+    device = account["deviceId"]
+    he.wait_until(lambda: "uploaded 50 one-time keys and a fallback key" in herald.log_text(), 15, what="the first upload")
+
+    # Senders take 30 of the 50: below half, Herald uploads more.
+    claimed = [claim(synapse, users, device) for _ in range(30)]
+    assert not any(k.get("fallback") for k in claimed)
+    he.wait_until(lambda: "uploaded 30 one-time keys" in herald.log_text(), 15, what="the top-up")
+    log = herald.log_text()
+    assert log.count("uploaded") == 2 and log.count("and a fallback key") == 1, "no upload beyond the need"
+    more = [claim(synapse, users, device) for _ in range(45)]
+    assert not any(k.get("fallback") for k in more), "75 claims, all one-time keys: the server was restocked"
+
+    # Once the one-time keys run out the server hands out the fallback key; Herald makes a new one.
+    keys = [claim(synapse, users, device) for _ in range(60)]
+    fallbacks = {k["key"] for k in keys if k.get("fallback")}
+    assert fallbacks, "the one-time keys ran out at some point"
+    he.wait_until(lambda: herald.log_text().count("and a fallback key") >= 2, 15, what="a new fallback key")
