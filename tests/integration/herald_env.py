@@ -22,6 +22,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -788,6 +789,19 @@ class Herald:
             return any(line.endswith(" notified") and f" id={notification_id} " in line
                        for line in self.log_text().splitlines())
         wait_until(recorded, timeout, what=f"heraldd to record notification {notification_id}")
+
+    def handled(self, event_id: str) -> bool:
+        """Whether heraldd has dealt with the event: recorded in its ledger and shown, or passed
+        over on purpose (notifications off, quiet hours). Read from its database, read-only."""
+        db = sqlite3.connect(f"file:{self.state_home / 'herald' / 'herald.db'}?mode=ro", uri=True, timeout=5)
+        try:
+            row = db.execute("SELECT shown FROM ledger WHERE eventID = ?", (event_id,)).fetchone()
+        finally:
+            db.close()
+        return bool(row and row[0])
+
+    def wait_handled(self, event_id: str, timeout: float = 30.0) -> None:
+        wait_until(lambda: self.handled(event_id), timeout, interval=0.1, what=f"heraldd to handle {event_id}")
 
     # -- heraldctl
 

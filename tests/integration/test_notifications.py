@@ -114,8 +114,7 @@ def test_restart_notifies_nothing_twice(signed_in, recorder, how):
     assert h.ctl("preview", "always", "alice")[0] == 0
     before = unique("Avant le redémarrage")
     s.synapse.send_text(s.bob.token, s.room, before)
-    recorder.wait_for_text(before)
-    time.sleep(0.5)  # the daemon is back in its long-poll
+    h.wait_notification_recorded(recorder.wait_for_text(before)["id"])
     if how == "sigkill":
         h.kill()
     else:
@@ -146,8 +145,7 @@ def test_notifications_off_and_on(signed_in, recorder):
     assert rc == 0, (out, err)
     assert h.account(s.alice.user_id)["notifications"] is False
     muted = unique("Ne doit pas apparaître (compte)")
-    s.synapse.send_text(s.bob.token, s.room, muted)
-    time.sleep(QUIET)
+    h.wait_handled(s.synapse.send_text(s.bob.token, s.room, muted))
     assert with_text(recorder.notifies(), muted) == []
     assert h.ctl("notifications", "on", "alice")[0] == 0
     assert h.account(s.alice.user_id)["notifications"] is True
@@ -159,8 +157,7 @@ def test_notifications_off_and_on(signed_in, recorder):
     assert h.ctl("notifications", "off")[0] == 0
     assert h.ctl_json("status")["notifications"] is False
     muted = unique("Ne doit pas apparaître (global)")
-    s.synapse.send_text(s.bob.token, s.room, muted)
-    time.sleep(QUIET)
+    h.wait_handled(s.synapse.send_text(s.bob.token, s.room, muted))
     assert with_text(recorder.notifies(), muted) == []
     assert h.ctl("notifications", "on")[0] == 0
     assert h.ctl_json("status")["notifications"] is True
@@ -174,8 +171,7 @@ def test_own_messages_are_not_notified(signed_in, recorder):
     mine = unique("Écrit par Alice elle-même")
     s.synapse.send_text(s.alice.token, s.room, mine)
     theirs = unique("Réponse de Bob")
-    time.sleep(0.3)
     s.synapse.send_text(s.bob.token, s.room, theirs)
     recorder.wait_for_text(theirs)
-    time.sleep(0.5)
+    # Alice's own message came first: shown at all, it would have shown by now.
     assert with_text(recorder.notifies(), mine) == []
