@@ -297,6 +297,23 @@ def test_a_restart_hides_the_previews_left_on_screen(desk, how):
     assert set(on_screen(d.recorder)) == set(open_now), on_screen(d.recorder)
 
 
+def test_a_restart_with_notifications_off_closes_the_previews_left_on_screen(herald, synapse, users, dm, recorder):
+    herald.sign_in(synapse.url, users.alice)
+    secret = unique("Avant l'arrêt des notifications")
+    synapse.send_text(users.bob.token, dm, secret)
+    shown = recorder.wait_for_text(secret, timeout=15)
+    herald.wait_notification_recorded(shown["id"])
+    assert herald.ctl("notifications", "off", "alice")[0] == 0
+    assert shown["id"] in on_screen(recorder), "turning notifications off leaves what is on screen"
+    assert herald.terminate(timeout=30) == 0
+    restarted_at = time.time()
+    herald.start(timeout=30)
+    he.wait_until(lambda: shown["id"] not in on_screen(recorder), 15,
+                  what=f"the preview {shown['id']} left on screen to close")
+    assert on_screen(recorder) == {}, on_screen(recorder)
+    assert recorder.notifies(since=restarted_at) == [], "notifications are off: nothing new shows"
+
+
 def test_preview_never_and_always(desk):
     d, h = desk, desk.herald
     rc, out, err = h.ctl("preview", "never", "alice")
