@@ -2,33 +2,17 @@
 (gnome-keyring), and every account locking when the screen saver starts."""
 import glob
 import os
-import shutil
-import subprocess
 import threading
 import time
 
 import herald_env as he
+from gnome_keyring import start_unlocked_keyring
 
 
 def test_token_key_in_gnome_keyring_when_a_secret_service_runs(bin_dir, bus, recorder, tmp_path, synapse, users, dm):
-    daemon = shutil.which("gnome-keyring-daemon")
-    assert daemon, "gnome-keyring-daemon is missing: install the Debian package gnome-keyring (make deps)"
-    home = tmp_path / "keyring"
-    for d in ("home", "data", "config", "run"):
-        (home / d).mkdir(parents=True)
-    (home / "run").chmod(0o700)
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(home / "home"), "XDG_DATA_HOME": str(home / "data"),
-           "XDG_CONFIG_HOME": str(home / "config"), "XDG_RUNTIME_DIR": str(home / "run"),
-           "DBUS_SESSION_BUS_ADDRESS": bus.address}
-    # --unlock reads the login keyring's password from standard input and creates it unlocked.
-    keyring = subprocess.Popen([daemon, "--foreground", "--unlock", "--components=secrets"], env=env,
-                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    keyring.stdin.write(b"herald-test-password")
-    keyring.stdin.close()
+    keyring = start_unlocked_keyring(bus, tmp_path / "keyring")
     h = he.Herald(bin_dir, tmp_path / "herald-keyring", bus.address)
     try:
-        he.wait_until(lambda: bus.name_has_owner("org.freedesktop.secrets"), 15, what="the Secret Service")
-        time.sleep(0.5)  # the login collection is made just after the name is taken
         h.start()
         status = h.ctl_json("status")
         assert status["secrets"] == "secret-service"

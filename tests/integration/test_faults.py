@@ -14,6 +14,7 @@ import pytest
 
 import herald_env as he
 from fault_servers import FakeHomeserver, FreezingProxy
+from gnome_keyring import start_unlocked_keyring
 
 POLL = 5        # seconds: --poll-milliseconds of the stall test
 MARGIN = 15     # seconds past the poll before a /sync is overdue (MatrixClient.syncLimitMilliseconds)
@@ -205,6 +206,7 @@ def test_a_deleted_database_is_reported_and_the_restart_says_the_accounts_were_l
     herald = s.herald
     database = herald.state_home / "herald" / "herald.db"
     assert (herald.state_home / "herald" / "token.key").exists(), "this test needs the key file (no Secret Service)"
+    assert herald.ctl_json("status").get("storage") is None, "a first start has lost nothing"
     database.unlink()
     s.synapse.send_text(s.bob.token, s.room, "a commit after the deletion")
     recorder.wait_for_text("a commit after the deletion")
@@ -220,3 +222,26 @@ def test_a_deleted_database_is_reported_and_the_restart_says_the_accounts_were_l
     assert "were lost" in lost and "Herald on " in lost and "Sessions" in lost, status
     rc, out, err = herald.ctl("doctor")
     assert "were lost" in out, out + err
+
+
+def test_a_key_in_the_secret_service_without_a_database_says_the_accounts_were_lost(
+        request, bin_dir, bus, recorder, tmp_path, synapse, users):
+    keyring = start_unlocked_keyring(bus, tmp_path / "keyring")
+    herald = he.Herald(bin_dir, tmp_path / "herald", bus.address)
+    request.node.herald_logs = [("heraldd log", herald.log_path)]
+    try:
+        herald.start()
+        assert herald.ctl_json("status").get("storage") is None, "a first start has lost nothing"
+        herald.sign_in(synapse.url, users.alice)
+        assert herald.terminate() == 0
+        for leftover in (herald.state_home / "herald").glob("herald.db*"):
+            leftover.unlink()
+        herald.start()
+        status = herald.ctl_json("status")
+        assert status["secrets"] == "secret-service", status
+        assert status["accounts"] == [], status
+        assert "Secret Service" in (status.get("storage") or "") and "were lost" in status["storage"], status
+    finally:
+        herald.stop()
+        keyring.terminate()
+        keyring.wait(5)
