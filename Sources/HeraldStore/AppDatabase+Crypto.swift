@@ -12,6 +12,9 @@ extension AppDatabase {
     public enum CryptoLimits {
         /// Inbound group sessions kept per account, oldest dropped first.
         public static let groupSessionsPerAccount = 10_000
+        /// Olm sessions kept per account, whatever their sender key, least recently used dropped
+        /// first: a sender can make new identity keys at will and reuse the fallback key.
+        public static let olmSessionsPerAccount = 2_000
         /// Encrypted events remembered for a late key, per account, oldest dropped first.
         public static let awaitingPerAccount = 200
         /// How long an event waits for its key (seconds).
@@ -165,6 +168,10 @@ public struct CryptoCommit: Sendable {
                     ON CONFLICT DO UPDATE SET pickle = excluded.pickle, rank = excluded.rank
                     """, arguments: [uid, senderKey, s.sessionID, Data(s.sealed), rank])
             }
+        }
+        if !olmSessions.isEmpty {
+            // A sender key's rows are written anew when used, so the highest rowids are the most recent.
+            try Self.keepNewest("olmSession", AppDatabase.CryptoLimits.olmSessionsPerAccount, order: "rowid", db, uid)
         }
         for g in groupSessions {
             try db.execute(sql: """

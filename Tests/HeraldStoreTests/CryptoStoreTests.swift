@@ -61,6 +61,23 @@ struct CryptoStoreTests {
         #expect(try again.cryptoRowCount(of: alice) == 0)
     }
 
+    @Test func olmSessionsAreCappedPerAccountDroppingTheLeastRecentlyUsed() throws {
+        let db = try database()
+        let cap = AppDatabase.CryptoLimits.olmSessionsPerAccount
+        var all: [String: [(sessionID: String, sealed: [UInt8])]] = [:]
+        for i in 0..<(cap + 3) { all["K\(i)"] = [(sessionID: "s", sealed: [UInt8(i % 256)])] }
+        try db.commitCrypto(CryptoCommit(olmSessions: all), for: alice, now: 2)
+        #expect(try db.cryptoRowCount(of: alice) == cap)
+        // Using one of the kept sessions makes it the newest: the next ones over the cap go before it.
+        let kept = try (0..<(cap + 3)).first { try !db.olmSessions(of: alice, senderKey: "K\($0)").isEmpty }!
+        try db.commitCrypto(CryptoCommit(olmSessions: ["K\(kept)": [(sessionID: "s", sealed: [9])]]), for: alice, now: 3)
+        try db.commitCrypto(CryptoCommit(olmSessions: ["NEW1": [(sessionID: "s", sealed: [1])], "NEW2": [(sessionID: "s", sealed: [2])]]),
+                            for: alice, now: 4)
+        #expect(try db.cryptoRowCount(of: alice) == cap)
+        #expect(try db.olmSessions(of: alice, senderKey: "K\(kept)") == [[9]])
+        #expect(try db.olmSessions(of: alice, senderKey: "NEW2") == [[2]])
+    }
+
     @Test func waitingEventsAreCappedAndExpire() throws {
         let db = try database()
         let cap = AppDatabase.CryptoLimits.awaitingPerAccount
