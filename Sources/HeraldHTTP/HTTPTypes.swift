@@ -7,17 +7,17 @@ public struct HTTPRequest: Sendable {
     /// Header lines as (name, value); names are sent as given.
     public var headers: [(String, String)]
     public var body: [UInt8]?
-    /// Whole-transfer limit, connection included.
+    /// Whole-transfer limit, connection included: one curl timer, so it wakes nothing while
+    /// all is well. Dead connections are also found by TCP keepalive and TCP_USER_TIMEOUT (60 s
+    /// at most, set on every socket); a frozen homeserver, whose kernel still acknowledges
+    /// every byte, only by this limit.
     public var timeoutMilliseconds: Int
     /// The transfer is aborted (not buffered) once the body grows past this.
     public var maxResponseBytes: Int
-    /// Kept for callers; dead connections are now found by TCP keepalive and TCP_USER_TIMEOUT
-    /// (60 s at most, set on every socket), which costs no wake-up while all is well.
-    public var stallSeconds: Int
 
     public init(
         method: Method = .get, url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
-        timeoutMilliseconds: Int = 30_000, maxResponseBytes: Int = 8 << 20, stallSeconds: Int = 30
+        timeoutMilliseconds: Int = 30_000, maxResponseBytes: Int = 8 << 20
     ) {
         self.method = method
         self.url = url
@@ -25,7 +25,6 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.timeoutMilliseconds = timeoutMilliseconds
         self.maxResponseBytes = maxResponseBytes
-        self.stallSeconds = stallSeconds
     }
 }
 
