@@ -92,7 +92,7 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "heraldctl",
-            dependencies: ["HeraldControl", "HeraldAutostart", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["HeraldControl", "HeraldAutostart", "HeraldCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"], swiftSettings: strict),

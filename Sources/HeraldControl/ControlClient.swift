@@ -128,6 +128,12 @@ public final class ControlClient {
                  as: AccountReply.self).account
     }
 
+    /// Verifies the account's device with its recovery key (as typed) or its passphrase.
+    public func verifyDevice(_ account: String, recoveryKey: String?, passphrase: String?) throws -> VerifyDeviceReply {
+        let parameters = VerifyDeviceParameters(account: account, recoveryKey: recoveryKey, passphrase: passphrase)
+        return try call("org.herald.Control.VerifyDevice", parameters, as: VerifyDeviceReply.self)
+    }
+
     // MARK: org.varlink.service
 
     public func info() throws -> VarlinkServiceInfo {

@@ -124,9 +124,24 @@ struct ControlDispatcher: Sendable {
             let parameters = try call.decodeParameters(as: CompleteSignInParameters.self, allowed: ["session", "pin"])
             let account = try await handler.completeSignIn(session: parameters.session, pin: parameters.pin)
             return try VarlinkReply(encoding: AccountReply(account: account))
+        case "VerifyDevice":
+            return try VarlinkReply(encoding: try await verifyDevice(call))
         default:
             throw ControlError.methodNotFound(method: call.method)
         }
+    }
+
+    /// Exactly one of the recovery key (at most 256 bytes as typed) and the passphrase (at most 1 KiB).
+    private func verifyDevice(_ call: VarlinkCall) async throws -> VerifyDeviceReply {
+        let parameters = try call.decodeParameters(as: VerifyDeviceParameters.self, allowed: ["account", "recoveryKey", "passphrase"])
+        var key = parameters.recoveryKey.map { Array($0.utf8) }
+        var passphrase = parameters.passphrase.map { Array($0.utf8) }
+        switch (key, passphrase) {
+        case (let k?, nil) where !k.isEmpty && k.count <= 256: break
+        case (nil, let p?) where !p.isEmpty && p.count <= 1024: break
+        default: throw ControlError.invalidParameter(parameter: key == nil ? "passphrase" : "recoveryKey")
+        }
+        return try await handler.verifyDevice(parameters.account, recoveryKey: &key, passphrase: &passphrase)
     }
 
     /// The interfaces this service describes, by name.

@@ -21,6 +21,8 @@ public enum ControlError: Error, Sendable, Hashable {
     case sessionNotFound
     /// Browser sign-in: the homeserver offers no SSO; `offered` lists the login flows it does offer.
     case ssoNotOffered(offered: [String])
+    /// `VerifyDevice` could not verify the device; `reason` says why, for the user.
+    case verificationFailed(reason: String)
     /// `org.varlink.service.InvalidParameter`: a parameter is missing, of the wrong type or unknown.
     case invalidParameter(parameter: String)
     /// `org.varlink.service.MethodNotFound`.
@@ -48,6 +50,7 @@ public enum ControlError: Error, Sendable, Hashable {
         case .signInTimedOut: "org.herald.Control.SignInTimedOut"
         case .sessionNotFound: "org.herald.Control.SessionNotFound"
         case .ssoNotOffered: "org.herald.Control.SsoNotOffered"
+        case .verificationFailed: "org.herald.Control.VerificationFailed"
         case .invalidParameter: "org.varlink.service.InvalidParameter"
         case .methodNotFound: "org.varlink.service.MethodNotFound"
         case .interfaceNotFound: "org.varlink.service.InterfaceNotFound"
@@ -63,7 +66,7 @@ public enum ControlError: Error, Sendable, Hashable {
             ["account": .string(account)]
         case .accountAmbiguous(let account, let matches):
             ["account": .string(account), "matches": .array(matches.map(JSONValue.string))]
-        case .authFailed(let reason):
+        case .authFailed(let reason), .verificationFailed(let reason):
             ["reason": .string(reason)]
         case .serverUnreachable(let homeserver, let reason), .invalidHomeserver(let homeserver, let reason):
             ["homeserver": .string(homeserver), "reason": .string(reason)]
@@ -130,6 +133,7 @@ public enum ControlError: Error, Sendable, Hashable {
             case "org.herald.Control.PinLockedOut":
                 string("account").flatMap { account in int("seconds").map { .pinLockedOut(account: account, seconds: $0) } }
             case "org.herald.Control.PinRejected": string("reason").map { .pinRejected(reason: $0) }
+            case "org.herald.Control.VerificationFailed": string("reason").map { .verificationFailed(reason: $0) }
             case "org.herald.Control.AccountSignedOut":
                 string("account").map { .accountSignedOut(account: $0, reason: string("reason") ?? "") }
             case "org.herald.Control.InternalError": .internal(message: string("message") ?? "")
@@ -170,7 +174,7 @@ public enum ControlError: Error, Sendable, Hashable {
                 : "wrong PIN for \(account); \(Self.attempts(left)) left before it is signed out"
         case .pinLockedOut(let account, let seconds):
             "too many wrong PINs for \(account): wait \(Self.duration(seconds)) before trying again"
-        case .pinRejected(let reason):
+        case .pinRejected(let reason), .verificationFailed(let reason):
             reason
         case .accountSignedOut(let account, let reason):
             "\(account) is signed out (\(reason)); sign in again with heraldctl account add"

@@ -33,6 +33,9 @@ public protocol ControlHandler: Sendable {
     func passwordSignIn(session: String, user: String, password: String) async throws -> String
     /// Checks an account's PIN under the attempt policy, changing nothing else (no unlock).
     func checkPin(_ account: String, pin: String) async throws
+    /// Verifies the account's device with exactly one of the recovery key (as typed, UTF-8) and
+    /// the passphrase (UTF-8); neither may be stored or logged, and the callee wipes the bytes.
+    func verifyDevice(_ account: String, recoveryKey: inout [UInt8]?, passphrase: inout [UInt8]?) async throws -> VerifyDeviceReply
 }
 
 extension ControlHandler {
@@ -53,5 +56,8 @@ extension ControlHandler {
     }
     public func checkPin(_ account: String, pin: String) async throws {
         throw ControlError.methodNotFound(method: "org.herald.Control.CheckPin")
+    }
+    public func verifyDevice(_ account: String, recoveryKey: inout [UInt8]?, passphrase: inout [UInt8]?) async throws -> VerifyDeviceReply {
+        throw ControlError.methodNotFound(method: "org.herald.Control.VerifyDevice")
     }
 }

@@ -282,3 +282,27 @@ extension CompleteSignInParameters: CustomStringConvertible, CustomDebugStringCo
     var description: String { "CompleteSignInParameters(session: <redacted>, pin: <redacted>)" }
     var debugDescription: String { description }
 }
+
+// MARK: device verification (VerifyDevice)
+
+struct VerifyDeviceParameters: Codable, Sendable {
+    var account: String
+    /// The recovery key as the user writes it (48 base58 characters, spaces allowed).
+    var recoveryKey: String?
+    var passphrase: String?
+}
+
+extension VerifyDeviceParameters: CustomStringConvertible, CustomDebugStringConvertible {
+    var description: String { "VerifyDeviceParameters(account: \(account), recoveryKey: <redacted>, passphrase: <redacted>)" }
+    var debugDescription: String { description }
+}
+
+/// The reply of `VerifyDevice`.
+public struct VerifyDeviceReply: Codable, Sendable, Hashable {
+    /// The key backup version whose key Herald now keeps, when the account has one it can read.
+    public var backupVersion: String?
+
+    public init(backupVersion: String?) {
+        self.backupVersion = backupVersion
+    }
+}

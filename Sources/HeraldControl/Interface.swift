@@ -120,6 +120,13 @@ method PasswordSignIn(session: string, user: string, password: string) -> (user:
 # leaves the session open for another PIN.
 method CompleteSignIn(session: string, pin: string) -> (account: Account)
 
+# Verifies this device with the user's cross-signing: secret storage is opened with the recovery
+# key (as the user writes it) or the passphrase (exactly one of them), the self-signing key in it
+# signs the device's keys, and the signature is uploaded. Neither is stored or logged. When the
+# account has a key backup Herald can read, its key is kept (sealed) and backupVersion names it.
+# VerificationFailed says why it cannot be done (wrong key, no cross-signing set up, ...).
+method VerifyDevice(account: string, recoveryKey: ?string, passphrase: ?string) -> (backupVersion: ?string)
+
 error AccountNotFound (account: string)
 error AccountAmbiguous (account: string, matches: []string)
 error AccountExists (account: string)
@@ -140,6 +147,8 @@ error SignInTimedOut (seconds: int)
 error SessionNotFound ()
 # The homeserver offers no sign-in through the browser; offered lists its login flows
 error SsoNotOffered (offered: []string)
+# The device could not be verified; reason says why and what to do
+error VerificationFailed (reason: string)
 # The daemon failed for a reason of its own; message says what happened
 error InternalError (message: string)
 """

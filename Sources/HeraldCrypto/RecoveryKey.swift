@@ -9,6 +9,12 @@ public enum RecoveryKey {
     /// Every 35-byte value starting 0x8B 0x01 has exactly 48 base58 digits.
     public static let characterCount = 48
 
+    /// Checks the form of the recovery key typed as `text` (UTF-8) without keeping the key: what
+    /// a client does before sending it anywhere. Throws the typo found, as `decode` does.
+    public static func check(_ text: [UInt8]) throws(RecoveryKeyError) {
+        _ = try decode(text)
+    }
+
     /// The 32-byte key in `text` (UTF-8), ignoring whitespace. Typos are caught in this order:
     /// a character outside base58, a wrong count, a wrong prefix, a wrong parity byte.
     static func decode(_ text: [UInt8]) throws(RecoveryKeyError) -> SymmetricKey {

@@ -4,7 +4,7 @@ import HeraldControl
 struct AccountCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "account",
-        abstract: "List, add and remove Matrix accounts.",
+        abstract: "List, add, remove and verify Matrix accounts.",
         discussion: """
             Each account signs in on its own and is independent of the others. \
             ACCOUNT is a full Matrix ID (@alice:example.org) or any unambiguous prefix of it (alice).
@@ -13,11 +13,12 @@ struct AccountCommand: ParsableCommand {
               heraldctl account list
               heraldctl account add https://matrix.example.org --user alice
               heraldctl account remove alice
+              heraldctl account verify alice
             """,
-        subcommands: [List.self, Add.self, Remove.self])
+        subcommands: [List.self, Add.self, Remove.self, Verify.self])
 
     func run() throws {
-        throw UsageError("account needs a subcommand: list, add or remove (see heraldctl account --help)")
+        throw UsageError("account needs a subcommand: list, add, remove or verify (see heraldctl account --help)")
     }
 
     struct List: ControlCommand {

@@ -483,7 +483,7 @@ actor Daemon: ControlHandler {
 
     private func globalNotifications() -> Bool { (try? store.setting("notifications")) != "off" }
 
-    private func resolve(_ query: String) throws -> StoredAccount {
+    func resolve(_ query: String) throws -> StoredAccount {
         guard query.utf8.count <= 255 else { throw ControlError.invalidParameter(parameter: "account") }
         let accounts = try store.accounts()
         switch AccountMatch.resolve(query, among: accounts.map(\.userID)) {

@@ -18,6 +18,7 @@ struct ControlErrorTests {
         .methodNotFound(method: "org.herald.Control.Nope"),
         .interfaceNotFound(interface: "com.example.Nope"),
         .internal(message: "database is locked"),
+        .verificationFailed(reason: "that recovery key does not open this account's secret storage"),
     ]
 
     @Test(arguments: all)

@@ -511,7 +511,7 @@ extension ControlServerTests {
         let path = live.socketPath
         let methods = [
             "Status", "ListAccounts", "AddAccount", "RemoveAccount", "SetNotifications", "Lock", "Unlock", "SetPin",
-            "Logout", "SetPreview", "CheckPin", "PasswordSignIn",
+            "Logout", "SetPreview", "CheckPin", "PasswordSignIn", "VerifyDevice",
         ]
         for method in methods {
             #expect(heraldControlInterfaceDescription.contains("\nmethod \(method)("), "\(method) missing from Interface.swift")
@@ -549,5 +549,39 @@ extension ControlServerTests {
         var wrong = old.objectValue!
         wrong["locked"] = .string("yes")
         #expect(throws: DecodingError.self) { try JSONValue.object(wrong).decode(as: AccountInfo.self) }
+    }
+}
+
+extension ControlServerTests {
+    @Test func verifyDeviceTakesExactlyOneSecretAndNeverLogsIt() async throws {
+        let capture = LogCapture()
+        let live = try LiveServer(logger: capture.logger)
+        let byKey = try await live.client { try $0.verifyDevice("alice", recoveryKey: "good key", passphrase: nil) }
+        #expect(byKey.backupVersion == "7")
+        let byPassphrase = try await live.client { try $0.verifyDevice("alice", recoveryKey: nil, passphrase: "good passphrase") }
+        #expect(byPassphrase.backupVersion == nil)
+        let secret = "EsTb-\(UInt32.random(in: 0...UInt32.max))"
+        await #expect(throws: ControlError.verificationFailed(reason: "that recovery key does not open this account's secret storage")) {
+            try await live.client { try $0.verifyDevice("alice", recoveryKey: secret, passphrase: nil) }
+        }
+        await #expect(throws: ControlError.invalidParameter(parameter: "recoveryKey")) {
+            try await live.client { try $0.verifyDevice("alice", recoveryKey: secret, passphrase: secret) }
+        }
+        await #expect(throws: ControlError.invalidParameter(parameter: "passphrase")) {
+            try await live.client { try $0.verifyDevice("alice", recoveryKey: nil, passphrase: nil) }
+        }
+        await #expect(throws: ControlError.invalidParameter(parameter: "recoveryKey")) {
+            try await live.client { try $0.verifyDevice("alice", recoveryKey: String(repeating: "k", count: 257), passphrase: nil) }
+        }
+        await #expect(throws: ControlError.invalidParameter(parameter: "passphrase")) {
+            try await live.client { try $0.verifyDevice("alice", recoveryKey: nil, passphrase: "") }
+        }
+        await #expect(throws: ControlError.accountNotFound(account: "nobody")) {
+            try await live.client { try $0.verifyDevice("nobody", recoveryKey: secret, passphrase: nil) }
+        }
+        try await live.stop()
+        #expect(await live.handler.verifyCalls.map(\.secret) == ["good key", "good passphrase", secret])
+        #expect(capture.all.count >= 5, "the server logged next to nothing, so this test proves nothing")
+        #expect(capture.all.allSatisfy { !$0.contains(secret) })
     }
 }

@@ -42,6 +42,8 @@ actor FakeHandler: ControlHandler {
     private(set) var passwordSignIns: [(user: String, password: String)] = []
     private(set) var completedSignIns: [(session: String, pin: String)] = []
     private(set) var pinChecks: [(account: String, pin: String)] = []
+    /// What VerifyDevice handed over: the recovery key or the passphrase.
+    private(set) var verifyCalls: [(account: String, secret: String)] = []
 
     func status() async throws -> StatusReply {
         StatusReply(
@@ -155,6 +157,18 @@ actor FakeHandler: ControlHandler {
         var account = Self.alice
         account.homeserver = String(session.dropFirst("session ".count))
         return account
+    }
+
+    /// The recovery key "good key" (or the passphrase "good passphrase") verifies; anything else
+    /// is refused as the daemon refuses a wrong key.
+    func verifyDevice(_ account: String, recoveryKey: inout [UInt8]?, passphrase: inout [UInt8]?) async throws -> VerifyDeviceReply {
+        _ = try resolve(account)
+        let secret = String(decoding: recoveryKey ?? passphrase ?? [], as: UTF8.self)
+        verifyCalls.append((account, secret))
+        guard secret.hasPrefix("good ") else {
+            throw ControlError.verificationFailed(reason: "that recovery key does not open this account's secret storage")
+        }
+        return VerifyDeviceReply(backupVersion: recoveryKey == nil ? nil : "7")
     }
 
     func checkPin(_ account: String, pin: String) async throws {

@@ -1,0 +1,188 @@
+"""Verifying Herald's device with the user's recovery key (`heraldctl account verify`), against a
+real Synapse: Alice's cross-signing, secret storage and key backup are set up here exactly as a
+chat client does it, then Herald signs its own device and the chain it published is checked
+with libolm's Ed25519 over canonicaljson."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import canonicaljson
+import olm
+import pytest
+
+import herald_env as he
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "crypto"))
+import ssss_reference as ssss  # noqa: E402  (spec-built secret storage and recovery keys)
+
+PASSPHRASE = "correct horse – é battery staple"
+ITERATIONS = 1000
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode().rstrip("=")
+
+
+class CrossSigning:
+    """A user's cross-signing keys, secret storage and (optionally) key backup, made and stored
+    as a client makes them: keys through /keys/device_signing/upload with the password stage of
+    user-interactive auth, secrets encrypted under a passphrase-derived key in account data."""
+
+    def __init__(self, synapse, user):
+        self.synapse, self.user = synapse, user
+        self.key_id = uuid.uuid4().hex
+        self.salt = b64(os.urandom(24))
+        self.key = hashlib.pbkdf2_hmac("sha512", PASSPHRASE.encode(), self.salt.encode(), ITERATIONS, 32)
+        self.recovery_key = ssss.recovery_key(self.key)
+        self.upload_keys()
+        check = ssss.encrypt(self.key, "", bytes(32))
+        self.put_account_data(f"m.secret_storage.key.{self.key_id}", {
+            "algorithm": "m.secret_storage.v1.aes-hmac-sha2", "iv": check["iv"], "mac": check["mac"],
+            "passphrase": {"algorithm": "m.pbkdf2", "salt": self.salt, "iterations": ITERATIONS}})
+        self.put_account_data("m.secret_storage.default_key", {"key": self.key_id})
+
+    def upload_keys(self) -> None:
+        """New master, self-signing and user-signing keys (a first set-up or a reset), and their
+        private halves in secret storage."""
+        uid = self.user.user_id
+        self.master_seed, self.ssk_seed, self.usk_seed = (olm.PkSigning.generate_seed() for _ in range(3))
+        self.master, self.ssk, usk = (olm.PkSigning(s) for s in (self.master_seed, self.ssk_seed, self.usk_seed))
+
+        def key(public: str, usage: str) -> dict:
+            return {"user_id": uid, "usage": [usage], "keys": {f"ed25519:{public}": public}}
+
+        def signed(obj: dict) -> dict:
+            sig = self.master.sign(canonicaljson.encode_canonical_json(obj))
+            return {**obj, "signatures": {uid: {f"ed25519:{self.master.public_key}": sig}}}
+
+        body = {"master_key": key(self.master.public_key, "master"),
+                "self_signing_key": signed(key(self.ssk.public_key, "self_signing")),
+                "user_signing_key": signed(key(usk.public_key, "user_signing"))}
+        path = "/_matrix/client/v3/keys/device_signing/upload"
+        try:
+            self.synapse.api("POST", path, self.user.token, body)
+        except he.MatrixError as e:
+            assert e.status == 401 and "session" in e.body, e  # user-interactive auth asks for the password
+            body["auth"] = {"type": "m.login.password", "session": e.body["session"], "password": self.user.password,
+                            "identifier": {"type": "m.id.user", "user": uid}}
+            self.synapse.api("POST", path, self.user.token, body)
+        for name, seed in (("master", self.master_seed), ("self_signing", self.ssk_seed), ("user_signing", self.usk_seed)):
+            self.store_secret(f"m.cross_signing.{name}", base64.b64encode(seed))
+
+    def store_secret(self, name: str, plaintext: bytes) -> None:
+        self.put_account_data(name, {"encrypted": {self.key_id: ssss.encrypt(self.key, name, plaintext, padded=True)}})
+
+    def put_account_data(self, kind: str, content: dict) -> None:
+        self.synapse.api("PUT", f"/_matrix/client/v3/user/{quote(self.user.user_id)}/account_data/{kind}",
+                         self.user.token, content)
+
+
+def herald_device_keys(synapse, viewer, user) -> dict:
+    """Herald's device of `user` as `viewer`'s client sees it (/keys/query)."""
+    reply = synapse.api("POST", "/_matrix/client/v3/keys/query", viewer.token, {"device_keys": {user.user_id: []}})
+    return reply
+
+
+def verify(herald, account: str, secret: str, flag: str = "--recovery-key-stdin"):
+    return herald.ctl("account", "verify", account, flag, input=secret + "\n", timeout=60)
+
+
+def signed_in_with_device_keys(herald, synapse, user) -> str:
+    device = herald.sign_in(synapse.url, user)["deviceId"]
+    he.wait_until(lambda: device in herald_device_keys(synapse, user, user)["device_keys"].get(user.user_id, {}), 20,
+                  interval=0.2, what="Herald's device keys on the server")
+    return device
+
+
+def check_chain(query: dict, user, device: str, master_public: str) -> None:
+    """device ← self-signing ← master, each signature checked with libolm's Ed25519 over the
+    canonical JSON of the object without its signatures and unsigned parts."""
+    uid = user.user_id
+
+    def verify_signature(obj: dict, signer: str) -> None:
+        unsigned = {k: v for k, v in obj.items() if k not in ("signatures", "unsigned")}
+        signature = obj["signatures"][uid][f"ed25519:{signer}"]
+        olm.ed25519_verify(signer, canonicaljson.encode_canonical_json(unsigned), signature)  # raises when invalid
+
+    master = query["master_keys"][uid]
+    assert master["keys"] == {f"ed25519:{master_public}": master_public}
+    ssk = query["self_signing_keys"][uid]
+    (ssk_public,) = ssk["keys"].values()
+    verify_signature(ssk, master_public)
+    verify_signature(query["device_keys"][uid][device], ssk_public)
+
+
+def test_verify_with_the_recovery_key_publishes_a_valid_chain_and_leaves_no_secret(herald, synapse, users):
+    cs = CrossSigning(synapse, users.alice)
+    device = signed_in_with_device_keys(herald, synapse, users.alice)
+
+    rc, out, err = verify(herald, users.alice.localpart, cs.recovery_key)
+    assert rc == 0, (out, err)
+    assert "Verified this device" in out
+
+    check_chain(herald_device_keys(synapse, users.bob, users.alice), users.alice, device, cs.master.public_key)
+    # And a forged chain fails the same check: it is not vacuous.
+    forged = herald_device_keys(synapse, users.bob, users.alice)
+    forged["device_keys"][users.alice.user_id][device]["keys"]["curve25519:" + device] = b64(os.urandom(32))
+    with pytest.raises(olm.OlmVerifyError):
+        check_chain(forged, users.alice, device, cs.master.public_key)
+
+    # No trace of the recovery key, the secret-storage key or the private self-signing key.
+    secrets = {
+        "recovery key": cs.recovery_key.encode(),
+        "recovery key without spaces": cs.recovery_key.replace(" ", "").encode(),
+        "key bytes": cs.key,
+        "key base64": b64(cs.key).encode(),
+        "passphrase": PASSPHRASE.encode(),
+        "self-signing seed": cs.ssk_seed,
+        "self-signing seed base64": b64(cs.ssk_seed).encode(),
+    }
+    files = [p for p in herald.state_home.rglob("*") if p.is_file()]
+    assert any(p.name == "herald.db" for p in files), files
+    for path in files + [Path(herald.log_path)]:
+        data = path.read_bytes()
+        for what, secret in secrets.items():
+            assert secret not in data, f"{what} found in {path}"
+
+
+def test_the_passphrase_opens_it_too(herald, synapse, users):
+    cs = CrossSigning(synapse, users.alice)
+    device = signed_in_with_device_keys(herald, synapse, users.alice)
+    rc, out, err = verify(herald, users.alice.localpart, PASSPHRASE, flag="--passphrase-stdin")
+    assert rc == 0, (out, err)
+    check_chain(herald_device_keys(synapse, users.bob, users.alice), users.alice, device, cs.master.public_key)
+
+
+def test_a_wrong_key_a_typo_and_no_cross_signing_each_say_so(herald, synapse, users):
+    cs = CrossSigning(synapse, users.alice)
+    device = signed_in_with_device_keys(herald, synapse, users.alice)
+
+    rc, out, err = verify(herald, users.alice.localpart, ssss.recovery_key(os.urandom(32)))
+    assert rc == 1 and "that recovery key does not open this account's secret storage" in err, (rc, err)
+    rc, _, err = verify(herald, users.alice.localpart, "wrong passphrase", flag="--passphrase-stdin")
+    assert rc == 1 and "that passphrase does not open this account's secret storage" in err, (rc, err)
+
+    # A bad check digit is caught by heraldctl: nothing reaches heraldd.
+    calls_before = herald.log_text().count("VerifyDevice")
+    assert calls_before == 2, "heraldd logs each refused call (without its secret)"
+    rc, _, err = verify(herald, users.alice.localpart, ssss.recovery_key(cs.key, parity_flip=0x01))
+    assert rc == 2 and "the recovery key has a typo: its check digit does not match" in err, (rc, err)
+    rc, _, err = verify(herald, users.alice.localpart, cs.recovery_key.replace(" ", "")[:-1])
+    assert rc == 2 and "has 47 characters" in err, (rc, err)
+    assert herald.log_text().count("VerifyDevice") == calls_before
+
+    query = herald_device_keys(synapse, users.bob, users.alice)
+    assert f"ed25519:{cs.ssk.public_key}" not in query["device_keys"][users.alice.user_id][device].get("signatures", {}).get(
+        users.alice.user_id, {}), "a refused verify signs nothing"
+
+    carol = he.new_user(synapse, "carol", "Carol")
+    signed_in_with_device_keys(herald, synapse, carol)
+    rc, _, err = verify(herald, carol.localpart, ssss.recovery_key(os.urandom(32)))
+    assert rc == 1 and "this account has no cross-signing: set it up in your chat client first" in err, (rc, err)
