@@ -615,7 +615,7 @@ class Recorder:
     def notifies(self, since: float = 0.0) -> list[dict]:
         return [r for r in self.records() if r["method"] == "Notify" and r["t"] >= since]
 
-    def wait_for_notify(self, pred: Callable[[dict], bool] = lambda r: True, timeout: float = 10.0,
+    def wait_for_notify(self, pred: Callable[[dict], bool] = lambda r: True, timeout: float = 20.0,
                         since: float = 0.0, what: str = "a Notify call") -> dict:
         def find():
             for r in self.notifies(since):
@@ -628,7 +628,7 @@ class Recorder:
             got = "\n".join(json.dumps(r) for r in self.records()) or "(nothing recorded)"
             raise AssertionError(f"{e}; recorded calls:\n{got}") from None
 
-    def wait_for_text(self, text: str, timeout: float = 10.0, since: float = 0.0) -> dict:
+    def wait_for_text(self, text: str, timeout: float = 20.0, since: float = 0.0) -> dict:
         return self.wait_for_notify(lambda r: text in r["body"], timeout, since,
                                     what=f"a Notify whose body contains {text!r}")
 
@@ -722,7 +722,7 @@ class Herald:
 
     # -- lifecycle
 
-    def start(self, timeout: float = 10.0) -> "Herald":
+    def start(self, timeout: float = 30.0) -> "Herald":
         if self.running():
             raise HarnessError("heraldd already running")
         self.starts += 1
@@ -732,7 +732,7 @@ class Herald:
         self.wait_ready(timeout)
         return self
 
-    def wait_ready(self, timeout: float = 10.0) -> None:
+    def wait_ready(self, timeout: float = 30.0) -> None:
         def ready() -> bool:
             if self.proc.poll() is not None:
                 raise HarnessError(f"heraldd exited with status {self.proc.returncode} while starting:\n"
@@ -746,7 +746,7 @@ class Herald:
         except TimeoutError as e:
             raise HarnessError(f"{e}\n--- heraldd log ---\n{tail(self.log_path)}") from None
 
-    def terminate(self, timeout: float = 5.0) -> int:
+    def terminate(self, timeout: float = 15.0) -> int:
         """SIGTERM; returns the exit status (raises if it did not exit within ``timeout``)."""
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
@@ -765,7 +765,7 @@ class Herald:
         self.proc.wait(5)
         self.proc = None
 
-    def restart(self, timeout: float = 10.0) -> "Herald":
+    def restart(self, timeout: float = 30.0) -> "Herald":
         if self.running():
             self.terminate()
         return self.start(timeout)
@@ -845,7 +845,7 @@ class Herald:
                 return a
         return None
 
-    def wait_account_state(self, account_id: str, state: str = "syncing", timeout: float = 15.0) -> dict:
+    def wait_account_state(self, account_id: str, state: str = "syncing", timeout: float = 30.0) -> dict:
         last: list[Any] = [None]
 
         def check():
@@ -856,7 +856,7 @@ class Herald:
         except TimeoutError as e:
             raise AssertionError(f"{e}; last seen: {last[0]}\n--- heraldd log ---\n{tail(self.log_path)}") from None
 
-    def sign_in(self, homeserver: "str | Synapse", user: "User", timeout: float = 15.0,
+    def sign_in(self, homeserver: "str | Synapse", user: "User", timeout: float = 30.0,
                 pin: str = DEFAULT_PIN) -> dict:
         """account add, then wait until the first sync is done (state "syncing")."""
         self.add_account(homeserver, user, pin)
