@@ -62,6 +62,30 @@ def test_a_catch_up_counts_each_message_once(herald, synapse, users, recorder, f
     assert summary["body"] == "301 new messages in 10 conversations", summary
 
 
+def test_a_locked_catch_up_counts_each_message_once_in_the_discreet_notification(herald, synapse, users, recorder):
+    """The same catch-up with the account locked by the restart: the preview left on screen
+    becomes the discreet notification, and the catch-up counts into it, each message once."""
+    rooms = [_room_with(synapse, users, f"Bay {i}") for i in range(10)]
+    for room in rooms:
+        synapse.send_text(users.bob.token, room, "sent before Herald signed in")
+    herald.sign_in(synapse.url, users.alice)
+    synapse.send_text(users.bob.token, rooms[0], "shown before the restart")
+    shown = recorder.wait_for_text("shown before the restart", timeout=15)
+    herald.wait_notification_recorded(shown["id"])
+    assert herald.terminate(timeout=30) == 0
+    for i in range(300):
+        synapse.send_text(users.bob.token, rooms[i % 10], f"gap {i}")
+    started = time.time()
+    herald.start(timeout=30)
+    expected = f"301 new messages for {users.alice.localpart}"
+    counted = recorder.wait_for_notify(lambda r: r["body"] == expected, timeout=60, since=started,
+                                       what=f"the discreet notification saying {expected!r}")
+    assert counted["id"] == shown["id"], "the discreet notification replaces the preview left on screen"
+    since_start = recorder.notifies(since=started)
+    assert {r["id"] for r in since_start} == {shown["id"]}, since_start
+    assert not any("gap " in r["body"] or "Dr Bob" in r["summary"] for r in since_start), since_start
+
+
 def test_a_mention_is_urgent_and_a_muted_room_is_quiet(herald, synapse, users, recorder):
     loud = _room_with(synapse, users, "Front desk")
     muted = _room_with(synapse, users, "Chatter")
