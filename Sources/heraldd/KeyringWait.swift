@@ -29,7 +29,7 @@ struct KeyringWait: Service {
     private func obtain() async {
         if source.mayPrompt, await attempt(prompting: true) { return }
         if Task.isCancelled { return }
-        let shown = await tellTheUser()
+        var shown = await tellTheUser()
         let (nudges, nudge) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         if let bus, source.mayPrompt, let changes = try? await SecretServiceChanges.stream(on: bus) {
             Task {
@@ -49,6 +49,8 @@ struct KeyringWait: Service {
         for await _ in nudges.cancelOnGracefulShutdown() {
             logger.debug("retrying the keyring")
             if await attempt(prompting: false) { break }
+            // At login the notification server may come after heraldd: shown once it can be.
+            if shown == nil { shown = await tellTheUser(again: true) }
         }
         if let shown, let sink { try? await sink.close(shown) }
     }
@@ -73,7 +75,7 @@ struct KeyringWait: Service {
     }
 
     /// The one notification: what is wrong and what to do. Its id, to withdraw it later.
-    private func tellTheUser() async -> UInt32? {
+    private func tellTheUser(again: Bool = false) async -> UInt32? {
         guard let sink else { return nil }
         do {
             return try await sink.notify(NotificationRequest(
@@ -81,7 +83,7 @@ struct KeyringWait: Service {
                 hints: [("category", .string("im.error")), ("desktop-entry", .string("herald")), ("urgency", .byte(1))],
                 expireTimeout: 0))
         } catch {
-            logger.warning("cannot show the keyring notification: \(error)")
+            logger.log(level: again ? .debug : .warning, "cannot show the keyring notification: \(error)")
             return nil
         }
     }
