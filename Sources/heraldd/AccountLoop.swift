@@ -81,6 +81,8 @@ struct AccountLoop: Sendable {
                 let filter = first ? String(decoding: SyncDigest.firstSyncFilter.encoded(), as: UTF8.self) : filterID!
                 var poll = first ? 0 : pollMilliseconds
                 if let limit = await session.pollLimitMilliseconds() { poll = min(poll, limit) }
+                // The watchdog gives this request its own time limit (a first sync's is 120 s).
+                heartbeats.beat(beat, allowing: .milliseconds(MatrixClient.syncLimitMilliseconds(poll: poll)))
                 let answer = try await client.sync(since: since, filter: filter, timeoutMilliseconds: poll)
                 trimMemory = answer.bytes >= Memory.bigAnswer
                 if answer.skippedEvents > 0 {

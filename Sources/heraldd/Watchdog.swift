@@ -8,15 +8,23 @@ import Synchronization
 /// answer, an error, a retry); the watchdog pings systemd only while every loop has beaten
 /// recently, so a wedged sync loop gets the service restarted.
 final class Heartbeats: Sendable {
-    private let beats = Mutex<[String: ContinuousClock.Instant]>([:])
+    private struct Beat {
+        var at: ContinuousClock.Instant
+        /// How long the step after the beat may take, when it has a time limit of its own.
+        var allowance: Duration
+    }
 
-    func beat(_ name: String) { beats.withLock { $0[name] = .now } }
+    private let beats = Mutex<[String: Beat]>([:])
+
+    /// `allowing`: the time limit of what the loop does next (a /sync), when it may take longer
+    /// than the watchdog's own limit.
+    func beat(_ name: String, allowing: Duration = .zero) { beats.withLock { $0[name] = Beat(at: .now, allowance: allowing) } }
     func remove(_ name: String) { _ = beats.withLock { $0.removeValue(forKey: name) } }
 
-    /// Names of loops silent for longer than `limit`.
+    /// Names of loops silent for longer than `limit` and than what their last beat allowed.
     func stale(limit: Duration) -> [String] {
         let now = ContinuousClock.now
-        return beats.withLock { $0.filter { now - $0.value > limit }.map(\.key).sorted() }
+        return beats.withLock { $0.filter { now - $0.value.at > max(limit, $0.value.allowance) }.map(\.key).sorted() }
     }
 }
 
@@ -39,13 +47,12 @@ struct WatchdogService: Service {
 
     /// Three watchdog periods (180 s with the unit's WatchdogSec=60: above a 30 s long poll
     /// that runs into its 45 s limit, and above the longest backoff sleep, 60 s, or a server's
-    /// Retry-After, 120 s at most), and never less than the longest a /sync may take (a long
-    /// poll plus 15 s, or a first sync's 120 s), so a shorter WatchdogSec cannot make a slow
-    /// but live request look wedged. systemd restarts the service one watchdog period after
-    /// the pings stop.
+    /// Retry-After, 120 s at most), and never less than a long poll plus 15 s. A /sync beats
+    /// with its own time limit (a first sync's is 120 s), so a shorter WatchdogSec cannot make a
+    /// slow but live request look wedged. systemd restarts the service one watchdog period
+    /// after the pings stop.
     static func wedgedAfter(watchdog: Duration, pollMilliseconds: Int) -> Duration {
-        let longestSync = max(MatrixClient.syncLimitMilliseconds(poll: pollMilliseconds), MatrixClient.syncLimitMilliseconds(poll: 0))
-        return max(watchdog * 3, .milliseconds(longestSync))
+        max(watchdog * 3, .milliseconds(MatrixClient.syncLimitMilliseconds(poll: pollMilliseconds)))
     }
 
     func run() async throws {
