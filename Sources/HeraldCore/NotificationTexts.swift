@@ -16,6 +16,9 @@ public struct NotificationTexts: Sendable {
         dismissed. Create or unlock a default keyring (for example in Passwords and Keys), or set key_store = \
         "key-file" under [secrets] in herald.toml. Run heraldctl doctor for details.
         """
+    /// Shown once while heraldd cannot read its key file (its mode, owner or size is wrong).
+    public var waitingForKeyFileTitle = "Herald cannot read its key file"
+    public var waitingForKeyFile = "Herald's accounts wait, signed in, until its key file can be read. Run heraldctl doctor for what to fix."
     /// Action labels.
     public var open = "Open", markRead = "Mark as read", muteHour = "Mute for 1 hour", unlock = "Unlock…"
     public var image, file, audio, video, location, sticker, encrypted: String
@@ -62,6 +65,8 @@ extension NotificationTexts {
             Mots de passe et clés), ou indiquez key_store = "key-file" dans la section [secrets] de herald.toml. \
             heraldctl doctor en dit plus.
             """,
+        waitingForKeyFileTitle: "Herald ne peut pas lire son fichier de clé",
+        waitingForKeyFile: "Les comptes de Herald attendent, toujours connectés, que son fichier de clé soit lisible. heraldctl doctor dit quoi corriger.",
         open: "Ouvrir", markRead: "Marquer comme lu", muteHour: "Silence pendant 1 heure", unlock: "Déverrouiller…",
         image: "A envoyé une image", file: "A envoyé un fichier", audio: "A envoyé un message audio", video: "A envoyé une vidéo",
         location: "A partagé une position", sticker: "A envoyé un autocollant", encrypted: "Message chiffré")

@@ -117,7 +117,8 @@ struct Doctor {
     func secretService(_ bus: BusProbe, daemon: StatusReply?, busAnswers: Bool = true) -> DoctorCheck {
         let name = "secret service"
         if let waiting = daemon.flatMap({ KeyringAdvice.waiting(secrets: $0.secrets) }) {
-            return .error(name, "heraldd is waiting for the keyring to give it the token key: \(waiting)", fix: KeyringAdvice.fix)
+            return .error(name, "heraldd is waiting for \(waiting.awaited) to give it the token key: \(waiting.reason)",
+                          fix: KeyringAdvice.fix(awaited: waiting.awaited))
         }
         let kept = daemon.map { "; heraldd keeps its token key in: \($0.secrets)" } ?? ""
         guard busAnswers else { return .warning(name, "not checked: no session bus to ask" + kept, fix: "see the session bus check") }

@@ -338,7 +338,7 @@ actor Daemon: ControlHandler {
         guard !name.isEmpty, name.utf8.count <= 255 else { throw ControlError.invalidParameter(parameter: "user") }
         guard !password.isEmpty, password.utf8.count <= 1024 else { throw ControlError.invalidParameter(parameter: "password") }
         if let problem = PinRules.problem(with: pin) { throw ControlError.pinRejected(reason: problem) }
-        if let why = sealer.waitingReason { throw TokenKeyUnavailable(reason: why).controlError }
+        if let why = sealer.waitingReason { throw TokenKeyUnavailable(reason: why, awaited: sealer.awaited).controlError }
         if let id = UserID(name), let known = try store.account(id), known.state != "signed_out" {
             throw ControlError.accountExists(account: id.rawValue)
         }
@@ -363,7 +363,7 @@ actor Daemon: ControlHandler {
         if let why = sealer.waitingReason {
             // The tokens could not be kept: give the session back rather than leave it unused.
             try? await MatrixClient(baseURL: base, accessToken: login.accessToken, transport: transport).logout()
-            throw TokenKeyUnavailable(reason: why).controlError
+            throw TokenKeyUnavailable(reason: why, awaited: sealer.awaited).controlError
         }
         let previous = try store.account(id)
         if let previous, previous.state != "signed_out" {
@@ -494,7 +494,7 @@ actor Daemon: ControlHandler {
     }
 
     private func info(_ a: StoredAccount) -> AccountInfo {
-        let waiting = waitingForKey.contains(a.userID) ? sealer.waitingReason.map { "waiting for the keyring: \($0)" } : nil
+        let waiting = waitingForKey.contains(a.userID) ? sealer.waitingReason.map { "waiting for \(sealer.awaited): \($0)" } : nil
         return AccountInfo(id: a.userID.rawValue, homeserver: a.homeserver, deviceId: a.deviceID,
                     state: waiting == nil ? a.state : Self.waitingForKeyState,
                     since: Date(timeIntervalSince1970: a.stateSince).ISO8601Format(), reason: waiting ?? a.stateReason,

@@ -79,7 +79,8 @@ struct KeyringWait: Service {
         guard let sink else { return nil }
         do {
             return try await sink.notify(NotificationRequest(
-                summary: texts.waitingForKeyringTitle, body: texts.waitingForKeyring,
+                summary: source.mayPrompt ? texts.waitingForKeyringTitle : texts.waitingForKeyFileTitle,
+                body: source.mayPrompt ? texts.waitingForKeyring : texts.waitingForKeyFile,
                 hints: [("category", .string("im.error")), ("desktop-entry", .string("herald")), ("urgency", .byte(1))],
                 expireTimeout: 0))
         } catch {

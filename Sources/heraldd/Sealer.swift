@@ -26,9 +26,12 @@ final class Sealer: Sendable {
     /// Why the key cannot be had, while it cannot.
     var waitingReason: String? { state.withLock { if case .waiting(let why) = $0 { why } else { nil } } }
 
+    /// What it waits for: "the keyring", or "the key file".
+    var awaited: String { backend == "key-file" ? "the key file" : "the keyring" }
+
     /// What `heraldctl status` shows as "Secrets".
     var summary: String {
-        waitingReason.map { "\(backend), waiting for the keyring: \($0)" } ?? backend
+        waitingReason.map { "\(backend), waiting for \(awaited): \($0)" } ?? backend
     }
 
     func provide(_ cipher: TokenCipher) { state.withLock { $0 = .ready(cipher) } }
@@ -46,10 +49,11 @@ final class Sealer: Sendable {
     }
 
     private func cipher() throws(TokenKeyUnavailable) -> TokenCipher {
-        try state.withLock { s throws(TokenKeyUnavailable) in
+        let awaited = awaited
+        return try state.withLock { s throws(TokenKeyUnavailable) in
             switch s {
             case .ready(let cipher): return cipher
-            case .waiting(let reason): throw TokenKeyUnavailable(reason: reason)
+            case .waiting(let reason): throw TokenKeyUnavailable(reason: reason, awaited: awaited)
             }
         }
     }
@@ -58,10 +62,11 @@ final class Sealer: Sendable {
 /// The token key cannot be had now; it may later (see KeyringWait).
 struct TokenKeyUnavailable: Error, CustomStringConvertible {
     let reason: String
-    var description: String { "waiting for the keyring: \(reason)" }
+    var awaited = "the keyring"
+    var description: String { "waiting for \(awaited): \(reason)" }
 
     /// What a control call that needs the key answers meanwhile.
     var controlError: ControlError {
-        .internal(message: "Herald is waiting for the keyring (\(reason)); `heraldctl doctor` says how to fix it")
+        .internal(message: "Herald is waiting for \(awaited) (\(reason)); `heraldctl doctor` says how to fix it")
     }
 }

@@ -89,6 +89,6 @@ extension Daemon {
         guard let accounts = try? listAccounts() else { return "cannot read the accounts" }
         let summary = ServiceStatusLine.summary(states: accounts.map(\.state), locked: accounts.filter(\.locked).count)
         let shown = accounts.contains { $0.state == Self.waitingForKeyState }
-        return sealer.isReady || shown ? summary : summary + ", waiting for the keyring"
+        return sealer.isReady || shown ? summary : summary + ", waiting for \(sealer.awaited)"
     }
 }
