@@ -19,13 +19,16 @@ public struct AccountInfo: Codable, Sendable, Hashable {
     public var preview: String
     /// Why some encrypted messages cannot be read (a sender withheld its keys), when that happened lately.
     public var encryption: String?
+    /// `verified` or `unverified` (Herald's device and the user's cross-signing); nil until checked.
+    public var verification: String?
 
     public init(
         id: String, homeserver: String, deviceId: String, state: String, since: String,
         reason: String? = nil, notifications: Bool, locked: Bool = false, preview: String = "unlocked",
-        encryption: String? = nil
+        encryption: String? = nil, verification: String? = nil
     ) {
         self.encryption = encryption
+        self.verification = verification
         self.locked = locked
         self.preview = preview
         self.id = id
@@ -38,7 +41,7 @@ public struct AccountInfo: Codable, Sendable, Hashable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, homeserver, deviceId, state, since, reason, notifications, locked, preview, encryption
+        case id, homeserver, deviceId, state, since, reason, notifications, locked, preview, encryption, verification
     }
 
     /// A daemon older than PINs sends no `locked` or `preview`: such an account is unlocked and
@@ -55,6 +58,7 @@ public struct AccountInfo: Codable, Sendable, Hashable {
         locked = try container.decodeIfPresent(Bool.self, forKey: .locked) ?? false
         preview = try container.decodeIfPresent(String.self, forKey: .preview) ?? PreviewSetting.unlocked.rawValue
         encryption = try container.decodeIfPresent(String.self, forKey: .encryption)
+        verification = try container.decodeIfPresent(String.self, forKey: .verification)
     }
 }
 

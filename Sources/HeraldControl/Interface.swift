@@ -27,7 +27,10 @@ type Account (
   # When message previews are shown: always, unlocked (only while unlocked) or never
   preview: string,
   # Why some encrypted messages cannot be read (a sender withheld its keys lately)
-  encryption: ?string
+  encryption: ?string,
+  # Whether Herald's device is signed by the user's cross-signing: verified or unverified;
+  # absent until checked
+  verification: ?string
 )
 
 # The daemon, the desktop services it uses, and every account.

@@ -47,6 +47,17 @@ public struct KeyBackupKey {
         version = backup.version
     }
 
+    /// The key as kept sealed (its 32 raw bytes, which the caller wipes), checked again against
+    /// the server's current backup: a backup replaced since is refused.
+    public init(sealedBytes raw: [UInt8], for backup: KeyBackupVersion) throws {
+        try self.init(Curve25519.KeyAgreement.PrivateKey(rawRepresentation: raw), for: backup)
+    }
+
+    /// The 32 raw bytes, to seal at once; the caller wipes them.
+    public func bytesToSeal() -> [UInt8] {
+        Array(key.rawRepresentation)
+    }
+
     /// Decrypts a KeyBackupData's `session_data`: X25519 with its `ephemeral` key, HKDF-SHA-256
     /// (zero salt, empty info) to an AES-256 key, an HMAC key and an IV, the MAC checked, then
     /// AES-256-CBC. The MAC is HMAC-SHA-256 of an empty message cut to 8 bytes: libolm's mistake,

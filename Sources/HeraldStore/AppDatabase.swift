@@ -125,6 +125,9 @@ public struct AppDatabase: Sendable {
         m.registerMigration("v4: end-to-end encryption state, sealed") { db in
             try createCryptoTables(db)
         }
+        m.registerMigration("v5: device verification: the key backup's sealed key, the unverified notice") { db in
+            try createVerificationTable(db)
+        }
         return m
     }
 }

@@ -31,7 +31,11 @@ struct AccountCommand: ParsableCommand {
                 says what to do), signed_out (the session was ended elsewhere, or too many wrong PINs \
                 were typed; add the account again). \
                 LOCKED: yes while the account's notifications hide the sender, room and text \
-                (heraldctl unlock ACCOUNT). PREVIEW: when they show them: always, unlocked or never.
+                (heraldctl unlock ACCOUNT). PREVIEW: when they show them: always, unlocked or never. \
+                NOTIFY: whether the account's notifications are on (heraldctl notifications). \
+                DEVICE: verified when Herald's device is signed by the account's cross-signing keys, \
+                unverified when not (other people's devices may then withhold their keys: heraldctl \
+                account verify ACCOUNT), - until heraldd has checked.
 
                 Examples:
                   heraldctl account list
@@ -200,11 +204,11 @@ enum AccountListing {
 
     static func text(for accounts: [AccountInfo]) -> String {
         guard !accounts.isEmpty else { return noAccounts }
-        var table = Table(header: ["ACCOUNT", "STATE", "LOCKED", "PREVIEW", "NOTIFICATIONS"])
+        var table = Table(header: ["ACCOUNT", "STATE", "LOCKED", "PREVIEW", "NOTIFY", "DEVICE"])
         for account in accounts {
             table.rows.append([
                 account.id, state(of: account), account.locked ? "yes" : "no", account.preview,
-                account.notifications ? "on" : "off",
+                account.notifications ? "on" : "off", account.verification ?? "-",
             ])
         }
         let reasons = accounts.compactMap { account in

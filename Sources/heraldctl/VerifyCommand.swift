@@ -12,7 +12,11 @@ extension AccountCommand {
                 recovery key (or passphrase) set up in your chat client (in Element: Settings, \
                 Encryption): heraldd opens the account's secret storage with it, takes the \
                 self-signing key from it, checks that it is the one the account publishes, signs \
-                Herald's device with it and uploads that signature.
+                Herald's device with it and uploads that signature. When the account keeps a key \
+                backup, heraldd also keeps the backup's key (sealed, like the tokens) and reads \
+                from the backup the keys of messages it cannot read otherwise; it never writes to \
+                the backup. If cross-signing is reset elsewhere, the device is unverified again \
+                and the backup's key is dropped: verify again.
 
                 The recovery key is 48 characters in groups of 4. On a terminal it is asked for \
                 without echo; --recovery-key-stdin reads it from the first line of standard input, \

@@ -102,6 +102,7 @@ struct AccountCrypto: Sendable {
         for event in toDevice.prefix(Self.maxToDevice) {
             try await pass.toDevice(event, client: client, deviceKeys: &deviceKeys)
         }
+        await pass.keysFromBackup(sync, client: client)
         var out = Outcome(sync: DeviceCryptoEvents.mapTimelines(sync) { roomID, event in pass.roomEvent(event, roomID: roomID) })
         out.changes = await pass.lateKeys(client: client)
         out.commit = try pass.commit()

@@ -26,6 +26,7 @@ struct AccountLoop: Sendable {
     let health: AccountHealth
     let storage: StorageHealth
     let presentation: @Sendable () async -> Presentation
+    let trust: DeviceTrustBoard
     var pollMilliseconds = 30_000
 
     enum Outcome: Sendable { case cancelled, signedOut(String) }
@@ -58,6 +59,7 @@ struct AccountLoop: Sendable {
         // Set after a big answer; the trim waits for the next turn, once the answer is freed.
         var trimMemory = false
         var crypto = CryptoStep(me: me, deviceID: account.deviceID, store: store, sealer: session.sealer, logger: log)
+        var trustWatch = TrustWatch(me: me, deviceID: account.deviceID, store: store, board: trust, logger: log)
         await notifier.showUnshown(me, enabled: notificationsEnabled(), presentation: await presentation())
         while !Task.isCancelled {
             heartbeats.beat(beat)
@@ -102,6 +104,9 @@ struct AccountLoop: Sendable {
                     now: Date().timeIntervalSince1970)
                 storage.wrote()
                 await crypto.committed(decrypted, sync: json, client: client)
+                await trustWatch.check(after: json, client: client)
+                await UnverifiedNotice.showIfDue(me, withheld: decrypted.commit.withheld, trust: trust.trust(me), store: store,
+                                                 notifier: notifier)
                 since = digest.nextBatch
                 backoff.reset()
                 enter("syncing")

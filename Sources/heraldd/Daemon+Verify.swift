@@ -25,11 +25,12 @@ extension Daemon {
         let olm = try OlmAccount(pickle: sealer.open(bytes: sealed, for: id, purpose: "olm-account"))
         let verification = DeviceVerification(client: try await session.client(), userID: id.rawValue, deviceID: account.deviceID,
                                               deviceKeys: try olm.deviceKeys(userID: id.rawValue, deviceID: account.deviceID))
+        let storageKey: SecretStorageKey
         do {
             if recoveryKey != nil {
-                _ = try await verification.run(.recoveryKey, text: &recoveryKey!)
+                storageKey = try await verification.run(.recoveryKey, text: &recoveryKey!)
             } else if passphrase != nil {
-                _ = try await verification.run(.passphrase, text: &passphrase!)
+                storageKey = try await verification.run(.passphrase, text: &passphrase!)
             } else {
                 throw ControlError.invalidParameter(parameter: "recoveryKey")
             }
@@ -45,6 +46,33 @@ extension Daemon {
             throw ControlError.verificationFailed(reason: "the homeserver refused: \(e.description)")
         }
         logger.notice("device verified with the account's cross-signing", metadata: ["account": "\(id)", "device": "\(account.deviceID)"])
-        return VerifyDeviceReply(backupVersion: nil)
+        trust.set(id, .verified)
+        return VerifyDeviceReply(backupVersion: await keepBackupKey(id, client: verification.client, storageKey: storageKey))
+    }
+
+    /// The key backup's private key, from secret storage, checked against the backup's public
+    /// key and kept sealed; the backup version, or nil when there is no backup Herald can read.
+    /// The device is verified either way: a backup that cannot be read is only logged.
+    private func keepBackupKey(_ id: UserID, client: MatrixClient, storageKey: SecretStorageKey) async -> String? {
+        do {
+            guard let answer = try await client.keyBackupVersion() else {
+                try store.dropKeyBackup(id)
+                return nil
+            }
+            let version = try KeyBackupVersion(answer)
+            let name = "m.megolm_backup.v1"
+            guard let stored = try await client.accountData(userID: id.rawValue, type: name) else {
+                throw SecretStorageError.secretNotStored(name)
+            }
+            let key = try KeyBackupKey(try storageKey.agreementKey(name, from: stored), for: version)
+            var raw = key.bytesToSeal()
+            defer { Wipe.bytes(&raw) }
+            try store.setKeyBackup(id, version: key.version, sealedKey: sealer.seal(bytes: raw, for: id, purpose: KeyBackupReader.purpose))
+            logger.notice("the key backup's key is kept", metadata: ["account": "\(id)", "version": "\(key.version)"])
+            return key.version
+        } catch {
+            logger.warning("the key backup cannot be read: \(error)", metadata: ["account": "\(id)"])
+            return nil
+        }
     }
 }

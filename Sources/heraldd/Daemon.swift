@@ -19,6 +19,8 @@ actor Daemon: ControlHandler {
     let heartbeats = Heartbeats()
     /// Each account's sync state and the database's trouble, in memory (AccountHealth.swift).
     let health = AccountHealth()
+    /// Whether each account's device is verified, as its sync loop last checked (DeviceTrust.swift).
+    let trust = DeviceTrustBoard()
     let storage: StorageHealth
     let timers: Timers
     var pollMilliseconds = 30_000
@@ -101,7 +103,7 @@ actor Daemon: ControlHandler {
         var loop = AccountLoop(account: account, session: session, store: store, notifier: notifier, logger: logger,
                                heartbeats: heartbeats, timers: timers, health: health, storage: storage, presentation: { [weak self] in
                                    await self?.presentation(id) ?? .discreet(label: id.localpart)
-                               })
+                               }, trust: trust)
         loop.pollMilliseconds = pollMilliseconds
         loops[id] = Task {
             if case .signedOut(let why) = await loop.run() {
@@ -500,7 +502,8 @@ actor Daemon: ControlHandler {
                     since: Date(timeIntervalSince1970: a.stateSince).ISO8601Format(), reason: waiting ?? a.stateReason,
                     notifications: a.notificationsEnabled,
                     locked: a.state != "signed_out" && !unlocked.contains(a.userID), preview: a.preview,
-                    encryption: Self.withheldNote(a.userID, store: store))
+                    encryption: Self.withheldNote(a.userID, store: store),
+                    verification: a.state == "signed_out" ? nil : trust.trust(a.userID)?.rawValue)
     }
 
     static func loginError(_ e: MatrixError, homeserver: String) -> ControlError {

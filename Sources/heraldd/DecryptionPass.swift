@@ -144,6 +144,21 @@ struct DecryptionPass {
         keyed.append(k)
     }
 
+    /// A room key read from the key backup (KeyBackupReader), for a session Herald lacks.
+    /// Nothing authenticates it: it is kept like a forwarded key, and the event's sender owns it.
+    mutating func addBackedUpKey(_ key: BackedUpRoomKey, roomID: String, sender: String) {
+        let k = GroupKey(roomID: roomID, sessionID: key.session.sessionID)
+        guard group(k) == nil else { return }
+        groups[k] = GroupSessionRecord(session: key.session, replayGuard: MegolmReplayGuard(), sender: sender, senderKey: key.senderKey)
+        changedGroups.insert(k)
+        keyed.append(k)
+        logger.info("room key read from the key backup", metadata: ["room": "\(roomID)", "sender": "\(sender)"])
+    }
+
+    mutating func hasSession(roomID: String, sessionID: String) -> Bool {
+        group(GroupKey(roomID: roomID, sessionID: sessionID)) != nil
+    }
+
     // MARK: room events
 
     /// The event as the push rules should see it: decrypted when possible, else as it came.

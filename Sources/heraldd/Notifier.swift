@@ -276,6 +276,16 @@ actor Notifier {
         }
     }
 
+    /// A notification about the account itself (not a message), such as its device being unverified.
+    func notice(_ account: UserID, body: String) async {
+        guard let sink else { return }
+        do {
+            _ = try await sink.notify(NotificationRequest(summary: "Herald", body: body, hints: Self.hints(category: "im.error")))
+        } catch {
+            logger.warning("cannot show a notice: \(error)", metadata: ["account": "\(account)"])
+        }
+    }
+
     // MARK: delivery
 
     private var lastNotify: [UserID: ContinuousClock.Instant] = [:]

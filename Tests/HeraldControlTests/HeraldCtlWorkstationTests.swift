@@ -248,7 +248,7 @@ extension HeraldCtlTests {
         let lines = list.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines.count == 6)  // header, two accounts, a blank line, why bob is offline, the final newline
         let header = lines[0].split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-        #expect(header == ["ACCOUNT", "STATE", "LOCKED", "PREVIEW", "NOTIFICATIONS"])
+        #expect(header == ["ACCOUNT", "STATE", "LOCKED", "PREVIEW", "NOTIFY", "DEVICE"])
         // Columns line up under their header.
         let lockedColumn = try #require(lines[0].range(of: "LOCKED")).lowerBound.utf16Offset(in: lines[0])
         let previewColumn = try #require(lines[0].range(of: "PREVIEW")).lowerBound.utf16Offset(in: lines[0])
@@ -257,10 +257,10 @@ extension HeraldCtlTests {
         }
         #expect(lines[1].hasPrefix("@alice:example.org  syncing for "))
         #expect(cell(lines[1], lockedColumn) == "no" && cell(lines[1], previewColumn) == "unlocked")
-        #expect(lines[1].hasSuffix("  on"))
+        #expect(lines[1].hasSuffix("  on      verified"))
         #expect(lines[2].contains("offline for ") && !lines[2].contains("curl"))
         #expect(cell(lines[2], lockedColumn) == "yes" && cell(lines[2], previewColumn) == "never")
-        #expect(lines[2].hasSuffix("  off"))
+        #expect(lines[2].hasSuffix("  off     -"))
         // The reason, however long, has a line of its own: the table stays narrow.
         #expect(lines[..<3].allSatisfy { $0.count <= 80 }, "\(lines[..<3])")
         #expect(lines[3] == "" && lines[4] == "@bob:example.org is offline: \(FakeHandler.offlineReason)")

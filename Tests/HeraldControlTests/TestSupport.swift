@@ -14,7 +14,7 @@ import Glibc
 actor FakeHandler: ControlHandler {
     static let alice = AccountInfo(
         id: "@alice:example.org", homeserver: "https://matrix.example.org", deviceId: "ABCDEF",
-        state: "syncing", since: "2026-01-02T03:04:05Z", notifications: true)
+        state: "syncing", since: "2026-01-02T03:04:05Z", notifications: true, verification: "verified")
     /// A second account, locked, previews never shown, offline with libcurl's long message.
     static let bob = AccountInfo(
         id: "@bob:example.org", homeserver: "https://matrix.example.org", deviceId: "GHIJKL",

@@ -26,6 +26,19 @@ import Testing
         #expect(throws: CryptoError.unsupported("key backup algorithm")) { try KeyBackupVersion(.object(version)) }
     }
 
+    @Test("the key as sealed (its raw bytes) opens the same backup again, and no other")
+    func sealedBytesRoundTrip() throws {
+        var raw = try backupKey().bytesToSeal()
+        #expect(raw.count == 32)
+        let again = try KeyBackupKey(sealedBytes: raw, for: try KeyBackupVersion(try SecretStorageVectors.value("backup", "version")))
+        #expect(try again.roomKey(try SecretStorageVectors.value("backup", "libolm")).session.sessionID
+                == (try SecretStorageVectors.string("backup", "session_id")))
+        #expect(throws: CryptoError.payloadMismatch("backup public key")) {
+            try KeyBackupKey(sealedBytes: raw, for: try KeyBackupVersion(try SecretStorageVectors.value("backup", "other_version")))
+        }
+        Wipe.bytes(&raw)
+    }
+
     @Test("session data decrypts into an unauthenticated session that decrypts python-olm's messages", arguments: encrypters)
     func restoresSession(encrypter: String) throws {
         let roomKey = try backupKey().roomKey(try SecretStorageVectors.value("backup", encrypter))

@@ -21,6 +21,17 @@ import Testing
         }
     }
 
+    @Test("check accepts a well-formed key and throws the same typo as decode")
+    func check() throws {
+        try RecoveryKey.check(Array(try SecretStorageVectors.string("recovery", "good", "text").utf8))
+        #expect(throws: RecoveryKeyError.badParity) {
+            try RecoveryKey.check(Array(try SecretStorageVectors.string("recovery", "typos", "bad_parity").utf8))
+        }
+        #expect(throws: RecoveryKeyError.wrongLength(characters: 47)) {
+            try RecoveryKey.check(Array(try SecretStorageVectors.string("recovery", "typos", "dropped").utf8))
+        }
+    }
+
     @Test("spaces, tabs and line breaks anywhere are ignored")
     func whitespace() throws {
         let text = try SecretStorageVectors.string("recovery", "good", "text")

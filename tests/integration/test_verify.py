@@ -16,8 +16,10 @@ from urllib.parse import quote
 import canonicaljson
 import olm
 import pytest
+import vodozemac
 
 import herald_env as he
+from nio_sender import NioSender
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "crypto"))
 import ssss_reference as ssss  # noqa: E402  (spec-built secret storage and recovery keys)
@@ -75,6 +77,28 @@ class CrossSigning:
             self.synapse.api("POST", path, self.user.token, body)
         for name, seed in (("master", self.master_seed), ("self_signing", self.ssk_seed), ("user_signing", self.usk_seed)):
             self.store_secret(f"m.cross_signing.{name}", base64.b64encode(seed))
+
+    def set_up_backup(self) -> str:
+        """A key backup (m.megolm_backup.v1.curve25519-aes-sha2) and its key in secret storage."""
+        self.backup_secret = vodozemac.Curve25519SecretKey()
+        self.backup_public = self.backup_secret.public_key().to_base64()
+        self.backup_version = self.synapse.api("POST", "/_matrix/client/v3/room_keys/version", self.user.token, {
+            "algorithm": "m.megolm_backup.v1.curve25519-aes-sha2",
+            "auth_data": {"public_key": self.backup_public}})["version"]
+        self.store_secret("m.megolm_backup.v1", base64.b64encode(self.backup_secret.to_bytes()))
+        return self.backup_version
+
+    def back_up(self, room: str, session: olm.OutboundGroupSession, sender_key: str, sender_ed25519: str) -> None:
+        """One room key into the backup, encrypted to its public key as a client does."""
+        inbound = olm.InboundGroupSession(session.session_key)
+        plaintext = {"algorithm": "m.megolm.v1.aes-sha2", "forwarding_curve25519_key_chain": [], "sender_key": sender_key,
+                     "sender_claimed_keys": {"ed25519": sender_ed25519}, "session_key": inbound.export_session(0)}
+        m = olm.PkEncryption(self.backup_public).encrypt(canonicaljson.encode_canonical_json(plaintext).decode())
+        self.synapse.api(
+            "PUT", f"/_matrix/client/v3/room_keys/keys/{quote(room, safe='')}/{quote(session.id, safe='')}"
+                   f"?version={self.backup_version}", self.user.token,
+            {"first_message_index": 0, "forwarded_count": 0, "is_verified": False,
+             "session_data": {"ephemeral": m.ephemeral_key, "ciphertext": m.ciphertext, "mac": m.mac}})
 
     def store_secret(self, name: str, plaintext: bytes) -> None:
         self.put_account_data(name, {"encrypted": {self.key_id: ssss.encrypt(self.key, name, plaintext, padded=True)}})
@@ -186,3 +210,87 @@ def test_a_wrong_key_a_typo_and_no_cross_signing_each_say_so(herald, synapse, us
     signed_in_with_device_keys(herald, synapse, carol)
     rc, _, err = verify(herald, carol.localpart, ssss.recovery_key(os.urandom(32)))
     assert rc == 1 and "this account has no cross-signing: set it up in your chat client first" in err, (rc, err)
+
+
+@pytest.fixture
+def bob_nio(synapse, users, tmp_path):
+    sender = NioSender(synapse.url, users.bob, tmp_path / "nio-bob")
+    yield sender
+    sender.close()
+
+
+def database_rows(herald, sql: str, *args) -> list[tuple]:
+    import sqlite3
+    db = sqlite3.connect(f"file:{herald.state_home / 'herald' / 'herald.db'}?mode=ro", uri=True, timeout=5)
+    try:
+        return db.execute(sql, args).fetchall()
+    finally:
+        db.close()
+
+
+def test_a_message_whose_key_is_only_in_the_backup_is_shown_and_a_reset_revokes(herald, synapse, users, bob_nio, recorder):
+    cs = CrossSigning(synapse, users.alice)
+    version = cs.set_up_backup()
+    room = bob_nio.create_room([users.alice.user_id], is_direct=True)
+    synapse.join(users.alice.token, room)
+    device = signed_in_with_device_keys(herald, synapse, users.alice)
+    he.wait_until(lambda: herald.account(users.alice.user_id).get("verification") == "unverified", 20,
+                  what="the device checked and found unverified")
+
+    rc, out, err = verify(herald, users.alice.localpart, cs.recovery_key)
+    assert rc == 0 and f"(version {version})" in out, (out, err)
+    assert herald.account(users.alice.user_id)["verification"] == "verified"
+    rc, out, _ = herald.ctl("account", "list")
+    assert rc == 0 and "verified" in out and "unverified" not in out, out
+    assert database_rows(herald, "SELECT backupVersion FROM deviceVerification WHERE backupKey IS NOT NULL") == [(version,)]
+
+    # Bob's message with a session whose key Herald never receives: only the backup holds it.
+    session = olm.OutboundGroupSession()
+    identity = bob_nio.client.olm.account.identity_keys
+    cs.back_up(room, session, identity["curve25519"], identity["ed25519"])
+    text = f"Seulement dans la sauvegarde #{uuid.uuid4().hex[:8]}"
+    plaintext = {"type": "m.room.message", "content": {"msgtype": "m.text", "body": text}, "room_id": room}
+    bob_nio._put(f"/_matrix/client/v3/rooms/{quote(room, safe='')}/send/m.room.encrypted/{uuid.uuid4().hex}", {
+        "algorithm": "m.megolm.v1.aes-sha2", "ciphertext": session.encrypt(canonicaljson.encode_canonical_json(plaintext).decode()),
+        "session_id": session.id, "sender_key": identity["curve25519"], "device_id": bob_nio.client.device_id})
+    recorder.wait_for_text(text, timeout=20)
+    assert "room key read from the key backup" in herald.log_text()
+    # Herald never writes to the backup: it still holds the one key put there.
+    keys = synapse.api("GET", f"/_matrix/client/v3/room_keys/keys?version={version}", users.alice.token)
+    assert list(keys["rooms"]) == [room] and list(keys["rooms"][room]["sessions"]) == [session.id]
+
+    # Cross-signing reset elsewhere: new keys that never signed Herald's device.
+    cs.upload_keys()
+    he.wait_until(lambda: herald.account(users.alice.user_id).get("verification") == "unverified", 30,
+                  what="the device unverified after the reset")
+    he.wait_until(lambda: not database_rows(herald, "SELECT 1 FROM deviceVerification WHERE backupKey IS NOT NULL"), 10,
+                  what="the backup key dropped")
+    assert "the key backup's key is dropped" in herald.log_text()
+
+
+def test_a_key_withheld_from_an_unverified_device_tells_the_user_once(herald, synapse, users, recorder):
+    device = signed_in_with_device_keys(herald, synapse, users.alice)
+    he.wait_until(lambda: herald.account(users.alice.user_id).get("verification") == "unverified", 20,
+                  what="the device checked and found unverified")
+    room = synapse.create_room(users.bob.token, invite=[users.alice.user_id], is_direct=True)
+    synapse.join(users.alice.token, room)
+    notice = (f"Messages for {users.alice.localpart} can't be read on this computer: "
+              f"run heraldctl account verify {users.alice.localpart}")
+    for n in (1, 2, 3):
+        withheld = {"algorithm": "m.megolm.v1.aes-sha2", "room_id": room, "session_id": b64(os.urandom(32)),
+                    "sender_key": b64(os.urandom(32)), "code": "m.unverified", "reason": "Device not verified"}
+        synapse.api("PUT", f"/_matrix/client/v3/sendToDevice/m.room_key.withheld/{uuid.uuid4().hex}", users.bob.token,
+                    {"messages": {users.alice.user_id: {device: withheld}}})
+        he.wait_until(lambda: herald.log_text().count("room key withheld by its sender") >= n, 20,
+                      what=f"withheld notice {n} read")
+        if n == 1:
+            recorder.wait_for_text(notice, timeout=10)
+    # A message after the last notice: once it shows, every earlier answer has been handled.
+    marker = f"after the notices #{uuid.uuid4().hex[:8]}"
+    synapse.send_text(users.bob.token, room, marker)
+    recorder.wait_for_text(marker, timeout=20)
+    account = herald.account(users.alice.user_id)
+    assert account["encryption"] and "m.unverified" in account["encryption"], account
+    assert [r["body"] for r in recorder.notifies() if "can't be read on this computer" in r["body"]] == [notice]
+    rc, out, _ = herald.ctl("status")
+    assert rc == 0 and "unverified" in out and "Herald's device is not verified" in out, out
