@@ -134,6 +134,11 @@ public final class ControlClient {
         return try call("org.herald.Control.VerifyDevice", parameters, as: VerifyDeviceReply.self)
     }
 
+    /// Whether the account has cross-signing, and whether Herald's device is verified by it.
+    public func checkVerification(_ account: String) throws -> CheckVerificationReply {
+        try call("org.herald.Control.CheckVerification", AccountParameter(account: account), as: CheckVerificationReply.self)
+    }
+
     // MARK: org.varlink.service
 
     public func info() throws -> VarlinkServiceInfo {

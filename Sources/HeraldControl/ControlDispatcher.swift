@@ -126,6 +126,9 @@ struct ControlDispatcher: Sendable {
             return try VarlinkReply(encoding: AccountReply(account: account))
         case "VerifyDevice":
             return try VarlinkReply(encoding: try await verifyDevice(call))
+        case "CheckVerification":
+            let account = try call.decodeParameters(as: AccountParameter.self, allowed: ["account"]).account
+            return try VarlinkReply(encoding: try await handler.checkVerification(account))
         default:
             throw ControlError.methodNotFound(method: call.method)
         }

@@ -36,6 +36,8 @@ public protocol ControlHandler: Sendable {
     /// Verifies the account's device with exactly one of the recovery key (as typed, UTF-8) and
     /// the passphrase (UTF-8); neither may be stored or logged, and the callee wipes the bytes.
     func verifyDevice(_ account: String, recoveryKey: inout [UInt8]?, passphrase: inout [UInt8]?) async throws -> VerifyDeviceReply
+    /// Whether the account has cross-signing and Herald's device is signed by it (the homeserver asked).
+    func checkVerification(_ account: String) async throws -> CheckVerificationReply
 }
 
 extension ControlHandler {
@@ -59,5 +61,8 @@ extension ControlHandler {
     }
     public func verifyDevice(_ account: String, recoveryKey: inout [UInt8]?, passphrase: inout [UInt8]?) async throws -> VerifyDeviceReply {
         throw ControlError.methodNotFound(method: "org.herald.Control.VerifyDevice")
+    }
+    public func checkVerification(_ account: String) async throws -> CheckVerificationReply {
+        throw ControlError.methodNotFound(method: "org.herald.Control.CheckVerification")
     }
 }

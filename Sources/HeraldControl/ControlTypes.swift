@@ -310,3 +310,16 @@ public struct VerifyDeviceReply: Codable, Sendable, Hashable {
         self.backupVersion = backupVersion
     }
 }
+
+/// The reply of `CheckVerification`.
+public struct CheckVerificationReply: Codable, Sendable, Hashable {
+    /// The account publishes cross-signing keys: VerifyDevice can sign Herald's device.
+    public var crossSigning: Bool
+    /// Herald's device is signed by the account's current self-signing key.
+    public var verified: Bool
+
+    public init(crossSigning: Bool, verified: Bool) {
+        self.crossSigning = crossSigning
+        self.verified = verified
+    }
+}

@@ -130,6 +130,10 @@ method CompleteSignIn(session: string, pin: string) -> (account: Account)
 # VerificationFailed says why it cannot be done (wrong key, no cross-signing set up, ...).
 method VerifyDevice(account: string, recoveryKey: ?string, passphrase: ?string) -> (backupVersion: ?string)
 
+# Asks the homeserver whether the account has cross-signing set up (then VerifyDevice can work)
+# and whether Herald's device is signed by it.
+method CheckVerification(account: string) -> (crossSigning: bool, verified: bool)
+
 error AccountNotFound (account: string)
 error AccountAmbiguous (account: string, matches: []string)
 error AccountExists (account: string)

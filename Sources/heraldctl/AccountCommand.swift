@@ -72,7 +72,9 @@ struct AccountCommand: ParsableCommand {
 
                 Without --password-stdin the password is asked for on the terminal, without echo. \
                 Without --pin-stdin the PIN is asked for on the terminal, without echo, twice, once the password \
-                was accepted. \
+                was accepted. Then, when the account has cross-signing (set up in your chat client), \
+                heraldctl offers to verify Herald's device with the recovery key (heraldctl account \
+                verify --help). \
                 With both flags standard input holds the password line, then the PIN line.
 
                 A PIN is exactly 4 digits. The most common ones are refused: one digit repeated \
@@ -120,6 +122,7 @@ struct AccountCommand: ParsableCommand {
                 let account = try SignInFlow(homeserver: homeserver, idp: idp, forceSso: sso, noBrowser: noBrowser,
                                              timeoutSeconds: timeout, pinStdin: pinStdin, options: options).run()
                 report(account)
+                offerVerification(account)
                 return
             }
             // Refuse before reading anything when a secret would have to be asked and cannot be.
@@ -144,8 +147,10 @@ struct AccountCommand: ParsableCommand {
                     throw ControlError.authFailed(
                         reason: "\(begun.homeserver) does not offer sign-in with a password; without --user, heraldctl signs in the way it offers")
                 }
-                report(try SignInFlow.passwordThenPin(client, session: begun.session, user: user, password: password,
-                                                      pinStdin: false, options: options))
+                let account = try SignInFlow.passwordThenPin(client, session: begun.session, user: user, password: password,
+                                                             pinStdin: false, options: options)
+                report(account)
+                offerVerification(account)
                 return
             }
             // Both from standard input: a refused PIN is a usage error before anything is sent.
@@ -157,6 +162,12 @@ struct AccountCommand: ParsableCommand {
             let account = try options.connect(timeout: .seconds(90))
                 .addAccount(homeserver: homeserver, user: user, password: password, pin: pin)
             report(account)
+        }
+
+        /// With the PIN typed on a terminal, verifying the device is offered next (VerifyOffer).
+        private func offerVerification(_ account: AccountInfo) {
+            guard !pinStdin, !options.json, SecretInput.standardInputIsTerminal else { return }
+            VerifyOffer.offer(account, options: options)
         }
 
         private func report(_ account: AccountInfo) {

@@ -126,6 +126,12 @@ final class Terminal {
         return line
     }
 
+    /// Shows `prompt` and reads one line with echo on (a question, not a secret); nil at end of input.
+    func answer(_ prompt: String) -> String? {
+        say(prompt)
+        return readLine()
+    }
+
     /// Reads up to a newline, byte by byte, so nothing past the line is consumed.
     private func readLine() -> String? {
         var bytes: [UInt8] = []

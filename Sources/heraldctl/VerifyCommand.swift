@@ -70,6 +70,35 @@ extension AccountCommand {
     }
 }
 
+/// After `account add` on a terminal: when the account has cross-signing and Herald's device is
+/// not verified yet, offers to verify it at once. The account is added whatever happens here:
+/// a refusal is said, with the command to try again, and does not change the exit status.
+enum VerifyOffer {
+    static let question = "Verify this device now with your recovery key? [Y/n] "
+
+    static func offer(_ account: AccountInfo, options: GlobalOptions) {
+        let later = "Verify it later with: heraldctl account verify \(account.id)"
+        do {
+            let client = try options.connect(timeout: .seconds(60))
+            let state = try client.checkVerification(account.id)
+            guard state.crossSigning, !state.verified else { return }
+            let terminal = try Terminal.open(orExplain: "")
+            let answer = String((terminal.answer(question) ?? "n").filter { $0 != " " && $0 != "\t" }).lowercased()
+            guard answer.isEmpty || answer == "y" || answer == "yes" else {
+                Report.standardError(later)
+                return
+            }
+            let key = try SecretInput.recoveryKey(for: account.id, fromStandardInput: false)
+            let reply = try options.connect(timeout: .seconds(120)).verifyDevice(account.id, recoveryKey: key, passphrase: nil)
+            print("Verified this device for \(account.id).")
+            if let version = reply.backupVersion { print("Missing keys are read from the account's key backup (version \(version)).") }
+        } catch {
+            Report.standardError("heraldctl: the device is not verified: \((error as? ControlError)?.message ?? "\(error)")")
+            Report.standardError(later)
+        }
+    }
+}
+
 extension SecretInput {
     /// The recovery key, its form checked (RecoveryKey.check): standard input's next line, or
     /// asked on the terminal (three tries when it has a typo).

@@ -18,11 +18,10 @@ extension Daemon {
         guard account.state != "signed_out", let session = session(for: id) else {
             throw ControlError.accountSignedOut(account: id.rawValue, reason: account.stateReason ?? "signed out")
         }
-        guard let sealed = try store.olmAccount(of: id) else {
+        guard let olm = try await publishedDevice(id, deviceID: account.deviceID) else {
             throw ControlError.verificationFailed(
-                reason: "this device has no encryption keys yet: wait until \(id) has synced once (heraldctl status), then try again")
+                reason: "this device has no encryption keys on the server yet: wait until \(id) has synced once (heraldctl status), then try again")
         }
-        let olm = try OlmAccount(pickle: sealer.open(bytes: sealed, for: id, purpose: "olm-account"))
         let verification = DeviceVerification(client: try await session.client(), userID: id.rawValue, deviceID: account.deviceID,
                                               deviceKeys: try olm.deviceKeys(userID: id.rawValue, deviceID: account.deviceID))
         let storageKey: SecretStorageKey
@@ -48,6 +47,37 @@ extension Daemon {
         logger.notice("device verified with the account's cross-signing", metadata: ["account": "\(id)", "device": "\(account.deviceID)"])
         trust.set(id, .verified)
         return VerifyDeviceReply(backupVersion: await keepBackupKey(id, client: verification.client, storageKey: storageKey))
+    }
+
+    /// The account's Olm device once its keys are on the server; a newly added account makes
+    /// them at its first sync, so this waits for that a while (30 s), then gives up with nil.
+    private func publishedDevice(_ id: UserID, deviceID: String) async throws -> OlmAccount? {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            if let sealed = try store.olmAccount(of: id) {
+                let olm = try OlmAccount(pickle: sealer.open(bytes: sealed, for: id, purpose: "olm-account"))
+                if try olm.unpublishedOneTimeKeys(userID: id.rawValue, deviceID: deviceID).isEmpty { return olm }
+            }
+            guard ContinuousClock.now < deadline else { return nil }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    func checkVerification(_ query: String) async throws -> CheckVerificationReply {
+        let account = try resolve(query)
+        let id = account.userID
+        guard account.state != "signed_out", let session = session(for: id) else {
+            throw ControlError.accountSignedOut(account: id.rawValue, reason: account.stateReason ?? "signed out")
+        }
+        let answer: HeraldCore.JSONValue
+        do {
+            answer = try await session.client().queryKeys(of: id.rawValue)
+        } catch let e as MatrixError where e.isTransient {
+            throw ControlError.serverUnreachable(homeserver: account.homeserver, reason: e.description)
+        }
+        let published = (try? PublishedCrossSigningKeys(userID: id.rawValue, keysQuery: answer)) != nil
+        return CheckVerificationReply(crossSigning: published,
+                                      verified: DeviceTrust.of(device: account.deviceID, user: id.rawValue, keysQuery: answer) == .verified)
     }
 
     /// The key backup's private key, from secret storage, checked against the backup's public

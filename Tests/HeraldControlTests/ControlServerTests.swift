@@ -511,7 +511,7 @@ extension ControlServerTests {
         let path = live.socketPath
         let methods = [
             "Status", "ListAccounts", "AddAccount", "RemoveAccount", "SetNotifications", "Lock", "Unlock", "SetPin",
-            "Logout", "SetPreview", "CheckPin", "PasswordSignIn", "VerifyDevice",
+            "Logout", "SetPreview", "CheckPin", "PasswordSignIn", "VerifyDevice", "CheckVerification",
         ]
         for method in methods {
             #expect(heraldControlInterfaceDescription.contains("\nmethod \(method)("), "\(method) missing from Interface.swift")

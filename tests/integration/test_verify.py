@@ -294,3 +294,27 @@ def test_a_key_withheld_from_an_unverified_device_tells_the_user_once(herald, sy
     assert [r["body"] for r in recorder.notifies() if "can't be read on this computer" in r["body"]] == [notice]
     rc, out, _ = herald.ctl("status")
     assert rc == 0 and "unverified" in out and "Herald's device is not verified" in out, out
+
+
+def test_account_add_on_a_terminal_offers_to_verify(herald, synapse, users):
+    from test_sso import run_on_pty  # drives heraldctl on a pseudo-terminal
+
+    cs = CrossSigning(synapse, users.alice)
+    rc, transcript = run_on_pty(herald, ["account", "add", synapse.url, "--user", users.alice.localpart],
+                                [("Password for", users.alice.password), ("Choose a 4-digit PIN", he.DEFAULT_PIN),
+                                 ("Repeat the PIN", he.DEFAULT_PIN),
+                                 ("Verify this device now with your recovery key? [Y/n]", ""),
+                                 ("Recovery key for", cs.recovery_key)], timeout=90)
+    assert rc == 0 and "Verified this device" in transcript, transcript
+    assert cs.recovery_key not in transcript and cs.recovery_key.replace(" ", "") not in transcript, "echoed"
+    account = herald.account(users.alice.user_id)
+    assert account["verification"] == "verified", account
+    query = herald_device_keys(synapse, users.bob, users.alice)
+    check_chain(query, users.alice, account["deviceId"], cs.master.public_key)
+
+    # Without cross-signing nothing is offered.
+    carol = he.new_user(synapse, "carol", "Carol")
+    rc, transcript = run_on_pty(herald, ["account", "add", synapse.url, "--user", carol.localpart],
+                                [("Password for", carol.password), ("Choose a 4-digit PIN", he.DEFAULT_PIN),
+                                 ("Repeat the PIN", he.DEFAULT_PIN)], timeout=90)
+    assert rc == 0 and "Signed in as" in transcript and "Verify this device" not in transcript, transcript
