@@ -143,6 +143,28 @@ def check_chain(query: dict, user, device: str, master_public: str) -> None:
     verify_signature(query["device_keys"][uid][device], ssk_public)
 
 
+def assert_no_secret_left(herald, cs: CrossSigning, more: dict[str, bytes] | None = None) -> None:
+    """No trace of the recovery key, the secret-storage key, the passphrase or the private
+    self-signing key in the database, anywhere in the state directory, or in heraldd's log."""
+    secrets = {
+        "recovery key": cs.recovery_key.encode(),
+        "recovery key without spaces": cs.recovery_key.replace(" ", "").encode(),
+        "key bytes": cs.key,
+        "key base64": b64(cs.key).encode(),
+        "key padded base64": base64.b64encode(cs.key),
+        "passphrase": PASSPHRASE.encode(),
+        "self-signing seed": cs.ssk_seed,
+        "self-signing seed base64": b64(cs.ssk_seed).encode(),
+        **(more or {}),
+    }
+    files = [p for p in herald.state_home.rglob("*") if p.is_file()]
+    assert any(p.name == "herald.db" for p in files), files
+    for path in files + [Path(herald.log_path)]:
+        data = path.read_bytes()
+        for what, secret in secrets.items():
+            assert secret not in data, f"{what} found in {path}"
+
+
 def test_verify_with_the_recovery_key_publishes_a_valid_chain_and_leaves_no_secret(herald, synapse, users):
     cs = CrossSigning(synapse, users.alice)
     device = signed_in_with_device_keys(herald, synapse, users.alice)
@@ -158,22 +180,7 @@ def test_verify_with_the_recovery_key_publishes_a_valid_chain_and_leaves_no_secr
     with pytest.raises(olm.OlmVerifyError):
         check_chain(forged, users.alice, device, cs.master.public_key)
 
-    # No trace of the recovery key, the secret-storage key or the private self-signing key.
-    secrets = {
-        "recovery key": cs.recovery_key.encode(),
-        "recovery key without spaces": cs.recovery_key.replace(" ", "").encode(),
-        "key bytes": cs.key,
-        "key base64": b64(cs.key).encode(),
-        "passphrase": PASSPHRASE.encode(),
-        "self-signing seed": cs.ssk_seed,
-        "self-signing seed base64": b64(cs.ssk_seed).encode(),
-    }
-    files = [p for p in herald.state_home.rglob("*") if p.is_file()]
-    assert any(p.name == "herald.db" for p in files), files
-    for path in files + [Path(herald.log_path)]:
-        data = path.read_bytes()
-        for what, secret in secrets.items():
-            assert secret not in data, f"{what} found in {path}"
+    assert_no_secret_left(herald, cs)
 
 
 def test_the_passphrase_opens_it_too(herald, synapse, users):
@@ -182,6 +189,7 @@ def test_the_passphrase_opens_it_too(herald, synapse, users):
     rc, out, err = verify(herald, users.alice.localpart, PASSPHRASE, flag="--passphrase-stdin")
     assert rc == 0, (out, err)
     check_chain(herald_device_keys(synapse, users.bob, users.alice), users.alice, device, cs.master.public_key)
+    assert_no_secret_left(herald, cs)
 
 
 def test_a_wrong_key_a_typo_and_no_cross_signing_each_say_so(herald, synapse, users):
@@ -243,6 +251,9 @@ def test_a_message_whose_key_is_only_in_the_backup_is_shown_and_a_reset_revokes(
     rc, out, _ = herald.ctl("account", "list")
     assert rc == 0 and "verified" in out and "unverified" not in out, out
     assert database_rows(herald, "SELECT backupVersion FROM deviceVerification WHERE backupKey IS NOT NULL") == [(version,)]
+    # The backup's private key is kept sealed: neither its bytes nor their base64 are in the clear.
+    backup_key = cs.backup_secret.to_bytes()
+    assert_no_secret_left(herald, cs, {"backup key": backup_key, "backup key base64": b64(backup_key).encode()})
 
     # Bob's message with a session whose key Herald never receives: only the backup holds it.
     session = olm.OutboundGroupSession()
