@@ -271,8 +271,9 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
 final class RawConnection: @unchecked Sendable {
     let fd: Int32
 
-    /// How long `receive` waits before giving up.
-    var receiveTimeout: Duration = .seconds(5) {
+    /// How long `receive` waits before giving up: an upper bound for a loaded machine, not a
+    /// latency claim.
+    var receiveTimeout: Duration = .seconds(30) {
         didSet { applyReceiveTimeout() }
     }
 
@@ -282,7 +283,7 @@ final class RawConnection: @unchecked Sendable {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    init(path: String, receiveTimeout: Duration = .seconds(5)) throws {
+    init(path: String, receiveTimeout: Duration = .seconds(30)) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)

@@ -62,10 +62,10 @@ struct SecretServicePromptTests {
         try await FakeSecretService.start(on: bus, scenario: "silent")
         let store = SecretServiceStore(bus: try bus.connect(), logger: Logger(label: "test"), promptTimeout: .seconds(1))
 
-        let start = ContinuousClock.now
+        // The silent prompt never answers: only the 1 s limit ends the wait (no wall-clock bound
+        // here, which a loaded machine would break).
         let error = await #expect(throws: SecretServiceError.self) { try await store.loadOrCreateKey() }
         #expect(error == .promptTimedOut(purpose: "unlocking the keyring that holds Herald's token key", seconds: 1))
-        #expect(ContinuousClock.now - start < .seconds(5))
         #expect(FakeSecretService.log(bus).contains("call Dismiss /org/freedesktop/secrets/prompt/p1"))
     }
 }

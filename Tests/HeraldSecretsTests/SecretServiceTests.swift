@@ -70,7 +70,7 @@ struct SecretServiceTests {
         await #expect(throws: SecretServiceError.promptDismissed(purpose: "unlocking the keyring that holds Herald's token key")) {
             try await store.loadOrCreateKey()
         }
-        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(ContinuousClock.now - start < .seconds(19))  // not the 20 s prompt limit
     }
 }
 
