@@ -53,6 +53,19 @@ extension AppDatabase {
         }
     }
 
+    /// The sessions that events received after `since` still wait for, newest first, each with
+    /// one of its events: what the key backup may hold by now.
+    public func awaitedSessions(of id: UserID, since: Double, limit: Int) throws -> [AwaitingEvent] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT roomID, sessionID, MAX(eventID) AS eventID FROM awaitingKey WHERE userID = ? AND receivedAt >= ?
+                GROUP BY roomID, sessionID ORDER BY MAX(receivedAt) DESC LIMIT ?
+                """, arguments: [id.rawValue, since, limit]).map {
+                AwaitingEvent(eventID: $0["eventID"], roomID: $0["roomID"], sessionID: $0["sessionID"])
+            }
+        }
+    }
+
     /// Records a notice that the device is unverified, unless one was recorded after `since`:
     /// true when the caller should show it (at most one per period).
     public func claimUnverifiedNotice(_ id: UserID, now: Double, since: Double) throws -> Bool {

@@ -35,6 +35,18 @@ struct VerificationStoreTests {
         #expect(try db.keyBackup(of: alice)?.version == "1")
     }
 
+    @Test func theAwaitedSessionsAreListedOnceEachNewestFirst() throws {
+        let db = try database()
+        try db.commitCrypto(CryptoCommit(awaiting: [AwaitingEvent(eventID: "$old", roomID: "!r:x", sessionID: "s0")]), for: alice, now: 10)
+        try db.commitCrypto(CryptoCommit(awaiting: [AwaitingEvent(eventID: "$a", roomID: "!r:x", sessionID: "s1"),
+                                                    AwaitingEvent(eventID: "$b", roomID: "!r:x", sessionID: "s1")]), for: alice, now: 20)
+        try db.commitCrypto(CryptoCommit(awaiting: [AwaitingEvent(eventID: "$c", roomID: "!q:x", sessionID: "s2")]), for: alice, now: 30)
+        let sessions = try db.awaitedSessions(of: alice, since: 15, limit: 10)
+        #expect(sessions.map(\.sessionID) == ["s2", "s1"])
+        #expect(["$a", "$b"].contains(sessions[1].eventID))
+        #expect(try db.awaitedSessions(of: alice, since: 0, limit: 1).map(\.sessionID) == ["s2"])
+    }
+
     @Test func signingOutOrRemovingTheAccountDropsTheBackupKey() throws {
         let db = try database()
         try db.setKeyBackup(alice, version: "1", sealedKey: [1])

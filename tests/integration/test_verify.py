@@ -9,6 +9,7 @@ import base64
 import hashlib
 import os
 import sys
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -88,14 +89,14 @@ class CrossSigning:
         self.store_secret("m.megolm_backup.v1", base64.b64encode(self.backup_secret.to_bytes()))
         return self.backup_version
 
-    def back_up(self, room: str, session: olm.OutboundGroupSession, sender_key: str, sender_ed25519: str) -> None:
-        """One room key into the backup, encrypted to its public key as a client does."""
-        inbound = olm.InboundGroupSession(session.session_key)
+    def back_up(self, room: str, session_id: str, session_key: str, sender_key: str, sender_ed25519: str) -> None:
+        """One room key (as shared at index 0) into the backup, encrypted to its public key as a client does."""
+        inbound = olm.InboundGroupSession(session_key)
         plaintext = {"algorithm": "m.megolm.v1.aes-sha2", "forwarding_curve25519_key_chain": [], "sender_key": sender_key,
                      "sender_claimed_keys": {"ed25519": sender_ed25519}, "session_key": inbound.export_session(0)}
         m = olm.PkEncryption(self.backup_public).encrypt(canonicaljson.encode_canonical_json(plaintext).decode())
         self.synapse.api(
-            "PUT", f"/_matrix/client/v3/room_keys/keys/{quote(room, safe='')}/{quote(session.id, safe='')}"
+            "PUT", f"/_matrix/client/v3/room_keys/keys/{quote(room, safe='')}/{quote(session_id, safe='')}"
                    f"?version={self.backup_version}", self.user.token,
             {"first_message_index": 0, "forwarded_count": 0, "is_verified": False,
              "session_data": {"ephemeral": m.ephemeral_key, "ciphertext": m.ciphertext, "mac": m.mac}})
@@ -236,6 +237,17 @@ def database_rows(herald, sql: str, *args) -> list[tuple]:
         db.close()
 
 
+def send_encrypted(sender: NioSender, room: str, session: olm.OutboundGroupSession, text: str) -> None:
+    """A message encrypted with `session`, whose key nobody is sent."""
+    plaintext = {"type": "m.room.message", "content": {"msgtype": "m.text", "body": text}, "room_id": room}
+    sender._put(f"/_matrix/client/v3/rooms/{quote(room, safe='')}/send/m.room.encrypted/{uuid.uuid4().hex}", {
+        "algorithm": "m.megolm.v1.aes-sha2", "ciphertext": session.encrypt(canonicaljson.encode_canonical_json(plaintext).decode()),
+        "session_id": session.id, "sender_key": sender.client.olm.account.identity_keys["curve25519"],
+        "device_id": sender.client.device_id})
+
+
+# Short polls: an answer every second looks in the backup again for the waiting message.
+@pytest.mark.herald(args=["--poll-milliseconds", "1000"])
 def test_a_message_whose_key_is_only_in_the_backup_is_shown_and_a_reset_revokes(herald, synapse, users, bob_nio, recorder):
     cs = CrossSigning(synapse, users.alice)
     version = cs.set_up_backup()
@@ -258,17 +270,25 @@ def test_a_message_whose_key_is_only_in_the_backup_is_shown_and_a_reset_revokes(
     # Bob's message with a session whose key Herald never receives: only the backup holds it.
     session = olm.OutboundGroupSession()
     identity = bob_nio.client.olm.account.identity_keys
-    cs.back_up(room, session, identity["curve25519"], identity["ed25519"])
+    cs.back_up(room, session.id, session.session_key, identity["curve25519"], identity["ed25519"])
     text = f"Seulement dans la sauvegarde #{uuid.uuid4().hex[:8]}"
-    plaintext = {"type": "m.room.message", "content": {"msgtype": "m.text", "body": text}, "room_id": room}
-    bob_nio._put(f"/_matrix/client/v3/rooms/{quote(room, safe='')}/send/m.room.encrypted/{uuid.uuid4().hex}", {
-        "algorithm": "m.megolm.v1.aes-sha2", "ciphertext": session.encrypt(canonicaljson.encode_canonical_json(plaintext).decode()),
-        "session_id": session.id, "sender_key": identity["curve25519"], "device_id": bob_nio.client.device_id})
+    send_encrypted(bob_nio, room, session, text)
     recorder.wait_for_text(text, timeout=20)
     assert "room key read from the key backup" in herald.log_text()
     # Herald never writes to the backup: it still holds the one key put there.
     keys = synapse.api("GET", f"/_matrix/client/v3/room_keys/keys?version={version}", users.alice.token)
     assert list(keys["rooms"]) == [room] and list(keys["rooms"][room]["sessions"]) == [session.id]
+
+    # A key the user's other device backs up only after the message came: the message waits,
+    # shown as "Encrypted message", and the next answer finds its key in the backup.
+    later = olm.OutboundGroupSession()
+    later_key = later.session_key  # before the message moves it on
+    late_text = f"Sauvegardée plus tard #{uuid.uuid4().hex[:8]}"
+    since = time.time()
+    send_encrypted(bob_nio, room, later, late_text)
+    recorder.wait_for_notify(lambda r: "Encrypted message" in r["body"], since=since, timeout=20)
+    cs.back_up(room, later.id, later_key, identity["curve25519"], identity["ed25519"])
+    recorder.wait_for_text(late_text, timeout=20, since=since)
 
     # Cross-signing reset elsewhere: new keys that never signed Herald's device.
     cs.upload_keys()
