@@ -13,6 +13,8 @@ enum UnverifiedNotice {
 
     static func showIfDue(_ id: UserID, withheld: [WithheldKey], trust: DeviceTrust?, store: AppDatabase, notifier: Notifier) async {
         guard trust != .verified, withheld.contains(where: { $0.code == "m.unverified" }) else { return }
+        // Notifications switched off (for the account or all of them) show no notice either.
+        guard (try? store.notificationsEnabled(for: id)) ?? true, (try? store.setting("notifications")) != "off" else { return }
         let now = Date().timeIntervalSince1970
         guard (try? store.claimUnverifiedNotice(id, now: now, since: now - period)) == true else { return }
         await notifier.notice(id, body: text(id))
