@@ -349,3 +349,20 @@ def test_account_add_on_a_terminal_offers_to_verify(herald, synapse, users):
                                 [("Password for", carol.password), ("Choose a 4-digit PIN", he.DEFAULT_PIN),
                                  ("Repeat the PIN", he.DEFAULT_PIN)], timeout=90)
     assert rc == 0 and "Signed in as" in transcript and "Verify this device" not in transcript, transcript
+
+
+def test_no_unverified_notice_while_the_accounts_notifications_are_off(herald, synapse, users, recorder):
+    device = signed_in_with_device_keys(herald, synapse, users.alice)
+    rc, out, err = herald.ctl("notifications", "off", users.alice.localpart)
+    assert rc == 0, (out, err)
+    room = synapse.create_room(users.bob.token, invite=[users.alice.user_id], is_direct=True)
+    synapse.join(users.alice.token, room)
+    for n in (1, 2):  # the second is read only once the first answer was handled to the end
+        withheld = {"algorithm": "m.megolm.v1.aes-sha2", "room_id": room, "session_id": b64(os.urandom(32)),
+                    "sender_key": b64(os.urandom(32)), "code": "m.unverified", "reason": "Device not verified"}
+        synapse.api("PUT", f"/_matrix/client/v3/sendToDevice/m.room_key.withheld/{uuid.uuid4().hex}", users.bob.token,
+                    {"messages": {users.alice.user_id: {device: withheld}}})
+        he.wait_until(lambda: herald.log_text().count("room key withheld by its sender") >= n, 20,
+                      what=f"withheld notice {n} read")
+    assert "m.unverified" in (herald.account(users.alice.user_id)["encryption"] or "")
+    assert not [r for r in recorder.notifies() if "can't be read on this computer" in r["body"]]
