@@ -158,6 +158,7 @@ actor Daemon: ControlHandler {
         loops.removeValue(forKey: id)?.cancel()
         sessions[id] = nil
         health.remove(id)
+        trust.remove(id)
         relock(id)
         await notifier.withdrawAll(id, signedOutReason: signedOutReason)
     }
