@@ -15,9 +15,7 @@ extension Daemon {
         }
         let account = try resolve(query)
         let id = account.userID
-        guard account.state != "signed_out", let session = session(for: id) else {
-            throw ControlError.accountSignedOut(account: id.rawValue, reason: account.stateReason ?? "signed out")
-        }
+        let session = try runningSession(account)
         guard let olm = try await publishedDevice(id, deviceID: account.deviceID) else {
             throw ControlError.verificationFailed(
                 reason: "this device has no encryption keys on the server yet: wait until \(id) has synced once (heraldctl status), then try again")
@@ -49,6 +47,19 @@ extension Daemon {
         return VerifyDeviceReply(backupVersion: await keepBackupKey(id, client: verification.client, storageKey: storageKey))
     }
 
+    /// The session of a running account: a signed-out one needs a new sign-in, one that waits
+    /// for the token key cannot talk to its homeserver yet.
+    private func runningSession(_ account: StoredAccount) throws -> TokenSession {
+        let id = account.userID
+        guard account.state != "signed_out" else {
+            throw ControlError.accountSignedOut(account: id.rawValue, reason: account.stateReason ?? "signed out")
+        }
+        guard let session = session(for: id) else {
+            throw ControlError.verificationFailed(reason: "\(id) is not running yet (heraldctl status says why): try again once it syncs")
+        }
+        return session
+    }
+
     /// The account's Olm device once its keys are on the server; a newly added account makes
     /// them at its first sync, so this waits for that a while (30 s), then gives up with nil.
     private func publishedDevice(_ id: UserID, deviceID: String) async throws -> OlmAccount? {
@@ -66,9 +77,7 @@ extension Daemon {
     func checkVerification(_ query: String) async throws -> CheckVerificationReply {
         let account = try resolve(query)
         let id = account.userID
-        guard account.state != "signed_out", let session = session(for: id) else {
-            throw ControlError.accountSignedOut(account: id.rawValue, reason: account.stateReason ?? "signed out")
-        }
+        let session = try runningSession(account)
         let answer: HeraldCore.JSONValue
         do {
             answer = try await session.client().queryKeys(of: id.rawValue)
