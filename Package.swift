@@ -36,7 +36,7 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "HeraldHTTP",
-            dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CCurl", "HeraldExecutor", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(
             name: "HeraldMatrix",

@@ -22,6 +22,11 @@ static pthread_cond_t work = PTHREAD_COND_INITIALIZER;
 static int installed;
 static __thread int on_pool;
 
+/* Jobs kept for the calling thread between herald_executor_hold and herald_executor_run_held. */
+static __thread int holding;
+static __thread Job **held;
+static __thread size_t held_cap, held_count;
+
 /* A growable ring of ready jobs, guarded by `lock`. */
 static Job **ring;
 static size_t ring_cap, ring_head, ring_count;
@@ -41,8 +46,23 @@ static void push(Job *job) {
     ring_count++;
 }
 
+static void keep(Job *job) {
+    if (held_count == held_cap) {
+        size_t cap = held_cap ? held_cap * 2 : 16;
+        Job **grown = realloc(held, cap * sizeof *grown);
+        if (!grown) abort();  /* out of memory: nothing sane is left to do */
+        held = grown;
+        held_cap = cap;
+    }
+    held[held_count++] = job;
+}
+
 static SWIFTCC void enqueue(Job *job, enqueue_original original) {
     (void)original;
+    if (holding) {
+        keep(job);
+        return;
+    }
     pthread_mutex_lock(&lock);
     push(job);
     pthread_cond_signal(&work);
@@ -90,10 +110,33 @@ int herald_executor_install(unsigned threads) {
     /* Without a thread the hook would strand every job; with fewer than asked it still serves. */
     if (started > 0) {
         *hook = enqueue;
-        installed = 1;
+        __atomic_store_n(&installed, 1, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&lock);
     return installed;
 }
 
 int herald_executor_on_pool(void) { return on_pool; }
+
+void herald_executor_hold(void) {
+    /* Without the pool the runtime's own executor takes every job: nothing to hold. */
+    if (__atomic_load_n(&installed, __ATOMIC_ACQUIRE)) holding = 1;
+}
+
+unsigned herald_executor_run_held(void) {
+    holding = 0;
+    unsigned ran = 0;
+    /* A job run here may hold and run jobs of its own: take the list before running any. */
+    while (held_count > 0) {
+        size_t n = held_count;
+        Job **jobs = held;
+        held = NULL;
+        held_count = held_cap = 0;
+        for (size_t i = 0; i < n; i++) job_run(jobs[i], (ExecutorRef){0, 0});
+        free(jobs);
+        ran += (unsigned)n;
+    }
+    return ran;
+}
+
+void herald_name_thread(const char *name) { pthread_setname_np(pthread_self(), name); }

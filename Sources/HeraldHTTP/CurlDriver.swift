@@ -1,5 +1,6 @@
 import CCurl
 import Glibc
+import HeraldExecutor
 import Logging
 import Synchronization
 
@@ -49,6 +50,7 @@ public final class CurlDriver: HTTPTransport, @unchecked Sendable {
         let box = Unmanaged.passRetained(self)
         let rc = pthread_create(&tid, nil, { raw in
             let driver = Unmanaged<CurlDriver>.fromOpaque(raw!).takeRetainedValue()
+            herald_name_thread("herald-http")
             driver.loop()
             return nil
         }, box.toOpaque())
@@ -64,7 +66,8 @@ public final class CurlDriver: HTTPTransport, @unchecked Sendable {
         }
         guard !wasStopping else { return }
         curl_multi_wakeup(multi)
-        if let thread { pthread_join(thread, nil) }
+        // From a task going on on the driver thread: the loop ends once that task suspends.
+        if let thread, !onDriverThread { pthread_join(thread, nil) }
     }
 
     public func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
@@ -83,7 +86,9 @@ public final class CurlDriver: HTTPTransport, @unchecked Sendable {
                     return true
                 }
                 if accepted {
-                    curl_multi_wakeup(multi)
+                    // On the driver thread (a task going on after its answer) the loop takes
+                    // the work before it sleeps again.
+                    if !onDriverThread { curl_multi_wakeup(multi) }
                 } else {
                     transfer.finish(.failure(HTTPError.shutDown))
                 }
@@ -126,6 +131,7 @@ public final class CurlDriver: HTTPTransport, @unchecked Sendable {
             }
 
             _ = curl_multi_perform(multi, &running)
+            var done: [(Int, Result<HTTPResponse, any Error>)] = []
             var left: Int32 = 0
             while let msg = curl_multi_info_read(multi, &left) {
                 guard msg.pointee.msg == CURLMSG_DONE, let easy = msg.pointee.easy_handle else { continue }
@@ -134,11 +140,33 @@ public final class CurlDriver: HTTPTransport, @unchecked Sendable {
                 _ = herald_easy_getinfo_pointer(easy, CURLINFO_PRIVATE, &raw)
                 guard let raw else { continue }
                 let t = Unmanaged<Transfer>.fromOpaque(raw).takeUnretainedValue()
-                remove(t.id, result: t.result(for: code))
+                done.append((t.id, t.result(for: code)))
             }
+            if finish(done) > 0 { continue }  // the tasks that went on may have handed in work
             // Sleeps until a socket is ready, curl's next timer, or curl_multi_wakeup.
             _ = curl_multi_poll(multi, nil, 0, 3_600_000, nil)
         }
+    }
+
+    /// Hands finished transfers back. A task whose answer is small goes on on this thread,
+    /// which was about to sleep anyway: an idle long poll's empty answer then wakes one thread,
+    /// not two. A big answer's task goes to the pool, so that reading it does not hold up the
+    /// other transfers. Returns how many tasks went on here.
+    private func finish(_ done: [(Int, Result<HTTPResponse, any Error>)]) -> UInt32 {
+        func big(_ result: Result<HTTPResponse, any Error>) -> Bool { ((try? result.get())?.body.count ?? 0) > Self.continueHereLimit }
+        for (id, result) in done where big(result) { remove(id, result: result) }
+        herald_executor_hold()
+        for (id, result) in done where !big(result) { remove(id, result: result) }
+        return herald_executor_run_held()
+    }
+
+    /// The largest answer whose task goes on on the driver thread (an idle or one-message
+    /// answer is well under 1 KiB).
+    static let continueHereLimit = 64 << 10
+
+    private var onDriverThread: Bool {
+        guard let thread else { return false }
+        return pthread_equal(thread, pthread_self()) != 0
     }
 
     private func remove(_ id: Int, result: Result<HTTPResponse, any Error>) {
@@ -176,7 +204,7 @@ final class Transfer: @unchecked Sendable {
         _ = herald_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         _ = herald_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
         _ = herald_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, request.timeoutMilliseconds)
-        _ = herald_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, min(request.timeoutMilliseconds, 15_000))
+        _ = herald_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Self.connectLimit(timeoutMilliseconds: request.timeoutMilliseconds))
         _ = herald_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
         _ = herald_easy_setopt_long(easy, CURLOPT_TCP_KEEPIDLE, 30)
         _ = herald_easy_setopt_long(easy, CURLOPT_TCP_KEEPINTVL, 10)
@@ -239,6 +267,14 @@ final class Transfer: @unchecked Sendable {
         list = curl_slist_append(list, "Expect:")
         headerList = list
         _ = herald_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
+    }
+
+    /// How long connecting may take: 15 s, or the whole request's limit when that is longer
+    /// than 30 s (a long poll). libcurl keeps a transfer's connect timer running when it reuses
+    /// a connection, and the timer's expiry would wake the driver in the middle of every long
+    /// poll; the long poll's own limit (the poll plus 15 s) ends a connect that hangs.
+    static func connectLimit(timeoutMilliseconds: Int) -> Int {
+        timeoutMilliseconds > 30_000 ? timeoutMilliseconds : min(timeoutMilliseconds, 15_000)
     }
 
     deinit {

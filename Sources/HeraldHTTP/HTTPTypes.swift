@@ -10,7 +10,8 @@ public struct HTTPRequest: Sendable {
     /// Whole-transfer limit, connection included: one curl timer, so it wakes nothing while
     /// all is well. Dead connections are also found by TCP keepalive and TCP_USER_TIMEOUT (60 s
     /// at most, set on every socket); a frozen homeserver, whose kernel still acknowledges
-    /// every byte, only by this limit.
+    /// every byte, only by this limit. Connecting may take 15 s of it, except in a request of
+    /// more than 30 s (a long poll), which keeps to this one timer (`Transfer.connectLimit`).
     public var timeoutMilliseconds: Int
     /// The transfer is aborted (not buffered) once the body grows past this.
     public var maxResponseBytes: Int

@@ -1,4 +1,6 @@
+import Foundation
 import HeraldExecutor
+import Synchronization
 import XCTest
 
 /// Herald's global executor, installed in this test process as heraldd installs it. Every
@@ -45,6 +47,37 @@ final class ExecutorTests: XCTestCase {
         let start = ContinuousClock.now
         try await Task.sleep(for: .milliseconds(50))
         XCTAssertGreaterThanOrEqual(ContinuousClock.now - start, .milliseconds(50))
+        XCTAssertEqual(herald_executor_on_pool(), 1)
+    }
+
+    func testAHeldTaskGoesOnOnTheThreadThatResumedIt() async throws {
+        XCTAssertEqual(herald_executor_install(2), 1)
+        let ran = Mutex<UInt32?>(nil)
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                herald_executor_hold()
+                c.resume()
+                let n = herald_executor_run_held()
+                ran.withLock { $0 = n }
+            }
+        }
+        XCTAssertEqual(herald_executor_on_pool(), 0, "the task went on on the resuming thread, no pool thread woke")
+        XCTAssertNil(ran.withLock { $0 }, "it runs inside herald_executor_run_held")
+        let childOnPool = await Task { herald_executor_on_pool() }.value
+        XCTAssertEqual(childOnPool, 1, "what a held task enqueues goes to the pool")
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ran.withLock({ $0 }) == nil, ContinuousClock.now < deadline { await Task.yield() }
+        XCTAssertEqual(ran.withLock { $0 }, 1, "one job was held and run")
+    }
+
+    func testWithoutAHoldTheResumedTaskGoesToThePool() async throws {
+        XCTAssertEqual(herald_executor_install(2), 1)
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                c.resume()
+                XCTAssertEqual(herald_executor_run_held(), 0)
+            }
+        }
         XCTAssertEqual(herald_executor_on_pool(), 1)
     }
 }

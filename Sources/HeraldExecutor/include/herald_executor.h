@@ -14,3 +14,17 @@ int herald_executor_install(unsigned threads);
 
 /// Whether the calling thread is one of the pool's.
 int herald_executor_on_pool(void);
+
+/// From now until `herald_executor_run_held`, jobs enqueued on the calling thread are kept
+/// for it instead of waking a pool thread. For a thread that resumes a task and is about to be
+/// idle anyway (the HTTP driver after an answer): the task then goes on there, without a
+/// second thread waking. Does nothing when the pool is not installed.
+void herald_executor_hold(void);
+
+/// Ends the hold and runs the held jobs on the calling thread, in order; returns how many.
+/// Jobs they enqueue go to the pool as usual.
+unsigned herald_executor_run_held(void);
+
+/// Names the calling thread (at most 15 bytes show), so that a look at /proc tells Herald's
+/// threads apart: a thread otherwise inherits its creator's name.
+void herald_name_thread(const char *name);
