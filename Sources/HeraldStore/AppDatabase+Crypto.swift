@@ -156,17 +156,18 @@ public struct CryptoCommit: Sendable {
     /// Writes it inside the caller's transaction.
     func write(_ db: Database, userID uid: String, now: Double) throws {
         if let account {
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO olmAccount (userID, pickle) VALUES (?, ?) ON CONFLICT(userID) DO UPDATE SET pickle = excluded.pickle
-                """, arguments: [uid, Data(account)])
+                """).execute(arguments: [uid, Data(account)])
         }
         for (senderKey, sessions) in olmSessions {
-            try db.execute(sql: "DELETE FROM olmSession WHERE userID = ? AND senderKey = ?", arguments: [uid, senderKey])
+            try db.cachedStatement(sql: "DELETE FROM olmSession WHERE userID = ? AND senderKey = ?")
+                .execute(arguments: [uid, senderKey])
             for (rank, s) in sessions.enumerated() {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO olmSession (userID, senderKey, sessionID, pickle, rank) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT DO UPDATE SET pickle = excluded.pickle, rank = excluded.rank
-                    """, arguments: [uid, senderKey, s.sessionID, Data(s.sealed), rank])
+                    """).execute(arguments: [uid, senderKey, s.sessionID, Data(s.sealed), rank])
             }
         }
         if !olmSessions.isEmpty {
@@ -174,32 +175,32 @@ public struct CryptoCommit: Sendable {
             try Self.keepNewest("olmSession", AppDatabase.CryptoLimits.olmSessionsPerAccount, order: "rowid", db, uid)
         }
         for g in groupSessions {
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO groupSession (userID, roomID, sessionID, senderKey, sender, pickle, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT DO UPDATE SET senderKey = excluded.senderKey, sender = excluded.sender, pickle = excluded.pickle
-                """, arguments: [uid, g.roomID, g.sessionID, g.senderKey, g.sender, Data(g.sealed), now])
+                """).execute(arguments: [uid, g.roomID, g.sessionID, g.senderKey, g.sender, Data(g.sealed), now])
         }
         if !groupSessions.isEmpty {
             try Self.keepNewest("groupSession", AppDatabase.CryptoLimits.groupSessionsPerAccount, order: "createdAt", db, uid)
         }
         for e in resolved {
-            try db.execute(sql: "DELETE FROM awaitingKey WHERE userID = ? AND eventID = ?", arguments: [uid, e])
+            try db.cachedStatement(sql: "DELETE FROM awaitingKey WHERE userID = ? AND eventID = ?").execute(arguments: [uid, e])
         }
         for a in awaiting {
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO awaitingKey (userID, eventID, roomID, sessionID, receivedAt) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-                """, arguments: [uid, a.eventID, a.roomID, a.sessionID, now])
+                """).execute(arguments: [uid, a.eventID, a.roomID, a.sessionID, now])
         }
         if !awaiting.isEmpty {
-            try db.execute(sql: "DELETE FROM awaitingKey WHERE userID = ? AND receivedAt < ?",
-                           arguments: [uid, now - AppDatabase.CryptoLimits.awaitingSeconds])
+            try db.cachedStatement(sql: "DELETE FROM awaitingKey WHERE userID = ? AND receivedAt < ?")
+                .execute(arguments: [uid, now - AppDatabase.CryptoLimits.awaitingSeconds])
             try Self.keepNewest("awaitingKey", AppDatabase.CryptoLimits.awaitingPerAccount, order: "receivedAt", db, uid)
         }
         for w in withheld {
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO keyWithheld (userID, roomID, sessionID, code, sender, receivedAt) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT DO UPDATE SET code = excluded.code, sender = excluded.sender, receivedAt = excluded.receivedAt
-                """, arguments: [uid, w.roomID, w.sessionID, w.code, w.sender, now])
+                """).execute(arguments: [uid, w.roomID, w.sessionID, w.code, w.sender, now])
         }
         if !withheld.isEmpty {
             try Self.keepNewest("keyWithheld", AppDatabase.CryptoLimits.withheldPerAccount, order: "receivedAt", db, uid)
@@ -207,10 +208,10 @@ public struct CryptoCommit: Sendable {
     }
 
     private static func keepNewest(_ table: String, _ limit: Int, order: String, _ db: Database, _ uid: String) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             DELETE FROM \(table) WHERE userID = ? AND rowid NOT IN
                 (SELECT rowid FROM \(table) WHERE userID = ? ORDER BY \(order) DESC, rowid DESC LIMIT ?)
-            """, arguments: [uid, uid, limit])
+            """).execute(arguments: [uid, uid, limit])
     }
 }
 
@@ -222,23 +223,24 @@ extension AppDatabase {
 
     public func olmAccount(of id: UserID) throws -> [UInt8]? {
         try writer.read { db in
-            try Data.fetchOne(db, sql: "SELECT pickle FROM olmAccount WHERE userID = ?", arguments: [id.rawValue]).map { [UInt8]($0) }
+            try Data.fetchOne(db.cachedStatement(sql: "SELECT pickle FROM olmAccount WHERE userID = ?"),
+                arguments: [id.rawValue]).map { [UInt8]($0) }
         }
     }
 
     /// The sealed sessions held for a sender key, most recently used first.
     public func olmSessions(of id: UserID, senderKey: String) throws -> [[UInt8]] {
         try writer.read { db in
-            try Data.fetchAll(db, sql: "SELECT pickle FROM olmSession WHERE userID = ? AND senderKey = ? ORDER BY rank",
+            try Data.fetchAll(db.cachedStatement(sql: "SELECT pickle FROM olmSession WHERE userID = ? AND senderKey = ? ORDER BY rank"),
                               arguments: [id.rawValue, senderKey]).map { [UInt8]($0) }
         }
     }
 
     public func groupSession(of id: UserID, roomID: String, sessionID: String) throws -> StoredGroupSession? {
         try writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: """
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT senderKey, sender, pickle FROM groupSession WHERE userID = ? AND roomID = ? AND sessionID = ?
-                """, arguments: [id.rawValue, roomID, sessionID]) else { return nil }
+                """), arguments: [id.rawValue, roomID, sessionID]) else { return nil }
             let pickle: Data = row["pickle"]
             return StoredGroupSession(roomID: roomID, sessionID: sessionID, senderKey: row["senderKey"], sender: row["sender"],
                                       sealed: [UInt8](pickle))
@@ -248,10 +250,10 @@ extension AppDatabase {
     /// Events of this session still waiting for its key, received after `since`.
     public func awaitingEvents(of id: UserID, roomID: String, sessionID: String, since: Double) throws -> [AwaitingEvent] {
         try writer.read { db in
-            try String.fetchAll(db, sql: """
+            try String.fetchAll(db.cachedStatement(sql: """
                 SELECT eventID FROM awaitingKey WHERE userID = ? AND roomID = ? AND sessionID = ? AND receivedAt >= ?
                 ORDER BY receivedAt, rowid
-                """, arguments: [id.rawValue, roomID, sessionID, since]).map {
+                """), arguments: [id.rawValue, roomID, sessionID, since]).map {
                 AwaitingEvent(eventID: $0, roomID: roomID, sessionID: sessionID)
             }
         }
@@ -260,10 +262,10 @@ extension AppDatabase {
     /// The newest withheld-key notice of the account received after `since`, if any.
     public func latestWithheld(of id: UserID, since: Double = 0) throws -> WithheldKey? {
         try writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: """
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT roomID, sessionID, code, sender FROM keyWithheld WHERE userID = ? AND receivedAt >= ?
                 ORDER BY receivedAt DESC, rowid DESC LIMIT 1
-                """, arguments: [id.rawValue, since]) else { return nil }
+                """), arguments: [id.rawValue, since]) else { return nil }
             return WithheldKey(roomID: row["roomID"], sessionID: row["sessionID"], code: row["code"], sender: row["sender"])
         }
     }
@@ -273,7 +275,8 @@ extension AppDatabase {
         try writer.read { db in
             var n = 0
             for table in ["olmAccount", "olmSession", "groupSession", "awaitingKey", "keyWithheld"] {
-                n += try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE userID = ?", arguments: [id.rawValue]) ?? 0
+                n += try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM \(table) WHERE userID = ?"),
+                    arguments: [id.rawValue]) ?? 0
             }
             return n
         }

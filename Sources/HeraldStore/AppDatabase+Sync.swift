@@ -9,34 +9,34 @@ extension AppDatabase {
         try writer.write { db in
             let uid = c.userID.rawValue
             for (roomID, info) in c.rooms {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO room (userID, roomID, name, joinedMembers, isDirect, powerLevels, creators, roomVersion, serverUnread)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(userID, roomID) DO UPDATE SET name = excluded.name,
                         joinedMembers = excluded.joinedMembers, isDirect = excluded.isDirect, powerLevels = excluded.powerLevels,
                         creators = excluded.creators, roomVersion = excluded.roomVersion, serverUnread = excluded.serverUnread
-                    """, arguments: [uid, roomID, info.name, info.joinedMembers, info.isDirect, Self.json(info.powerLevels),
+                    """).execute(arguments: [uid, roomID, info.name, info.joinedMembers, info.isDirect, Self.json(info.powerLevels),
                                      Self.json(info.creators), info.roomVersion, info.serverUnread])
             }
             for (roomID, memberID, name) in c.members {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO member (userID, roomID, memberID, displayName) VALUES (?, ?, ?, ?)
                     ON CONFLICT DO UPDATE SET displayName = excluded.displayName
-                    """, arguments: [uid, roomID, memberID, name])
+                    """).execute(arguments: [uid, roomID, memberID, name])
             }
             for roomID in c.leftRooms {
-                try db.execute(sql: "DELETE FROM room WHERE userID = ? AND roomID = ?", arguments: [uid, roomID])
-                try db.execute(sql: "DELETE FROM member WHERE userID = ? AND roomID = ?", arguments: [uid, roomID])
+                try db.cachedStatement(sql: "DELETE FROM room WHERE userID = ? AND roomID = ?").execute(arguments: [uid, roomID])
+                try db.cachedStatement(sql: "DELETE FROM member WHERE userID = ? AND roomID = ?").execute(arguments: [uid, roomID])
             }
             var fresh: [IncomingMessage] = []
             for m in c.messages {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO ledger (userID, eventID, roomID, recordedAt) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING
-                    """, arguments: [uid, m.eventID, m.roomID, now])
+                    """).execute(arguments: [uid, m.eventID, m.roomID, now])
                 if db.changesCount > 0 { fresh.append(m) }
             }
             try c.crypto?.write(db, userID: uid, now: now)
-            try db.execute(sql: "UPDATE account SET since = ? WHERE userID = ?", arguments: [c.nextBatch, uid])
+            try db.cachedStatement(sql: "UPDATE account SET since = ? WHERE userID = ?").execute(arguments: [c.nextBatch, uid])
             return fresh
         }
     }
@@ -44,9 +44,9 @@ extension AppDatabase {
     public func rooms(of id: UserID) throws -> [String: RoomInfo] {
         try writer.read { db in
             var out: [String: RoomInfo] = [:]
-            for row in try Row.fetchAll(db, sql: """
+            for row in try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT roomID, name, joinedMembers, isDirect, powerLevels, creators, roomVersion, serverUnread FROM room WHERE userID = ?
-                """, arguments: [id.rawValue]) {
+                """), arguments: [id.rawValue]) {
                 out[row["roomID"]] = RoomInfo(name: row["name"], joinedMembers: row["joinedMembers"], isDirect: row["isDirect"],
                                               powerLevels: Self.decode(row["powerLevels"]), creators: Self.decode(row["creators"]) ?? [],
                                               roomVersion: row["roomVersion"], serverUnread: row["serverUnread"])
@@ -57,7 +57,7 @@ extension AppDatabase {
 
     public func displayName(of member: String, in roomID: String, for id: UserID) throws -> String? {
         try writer.read { db in
-            try String.fetchOne(db, sql: "SELECT displayName FROM member WHERE userID = ? AND roomID = ? AND memberID = ?",
+            try String.fetchOne(db.cachedStatement(sql: "SELECT displayName FROM member WHERE userID = ? AND roomID = ? AND memberID = ?"),
                                 arguments: [id.rawValue, roomID, member])
         }
     }
@@ -67,10 +67,10 @@ extension AppDatabase {
         try writer.read { db in
             var out: [String: String] = [:]
             for roomID in rooms {
-                out[roomID] = try String.fetchOne(db, sql: """
+                out[roomID] = try String.fetchOne(db.cachedStatement(sql: """
                     SELECT eventID FROM ledger WHERE userID = ? AND roomID = ? AND eventID LIKE '$%'
                     ORDER BY recordedAt DESC, rowid DESC LIMIT 1
-                    """, arguments: [id.rawValue, roomID])
+                    """), arguments: [id.rawValue, roomID])
             }
             return out
         }
@@ -79,10 +79,10 @@ extension AppDatabase {
     public func notificationStates(of id: UserID) throws -> [String: RoomNotificationState] {
         try writer.read { db in
             var out: [String: RoomNotificationState] = [:]
-            for row in try Row.fetchAll(db, sql: """
+            for row in try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT roomID, notificationID, notificationCount, notificationHighlight FROM room
                 WHERE userID = ? AND notificationCount > 0
-                """,
+                """),
                                         arguments: [id.rawValue]) {
                 out[row["roomID"]] = RoomNotificationState(notificationID: UInt32(row["notificationID"] as Int64), count: row["notificationCount"],
                                                             highlight: row["notificationHighlight"])
@@ -96,15 +96,16 @@ extension AppDatabase {
     public func markShown(_ id: UserID, roomID: String, notificationID: UInt32, count: Int, eventIDs: [String],
                           lastEventID: String? = nil, highlight: Bool = false) throws {
         try writer.write { db in
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO room (userID, roomID, notificationID, notificationCount, lastEventID, notificationHighlight)
                 VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT(userID, roomID) DO UPDATE SET notificationID = excluded.notificationID,
                     notificationCount = excluded.notificationCount, lastEventID = COALESCE(excluded.lastEventID, lastEventID),
                     notificationHighlight = excluded.notificationHighlight
-                """, arguments: [id.rawValue, roomID, Int64(notificationID), count, lastEventID, highlight])
+                """).execute(arguments: [id.rawValue, roomID, Int64(notificationID), count, lastEventID, highlight])
             for e in eventIDs {
-                try db.execute(sql: "UPDATE ledger SET shown = 1 WHERE userID = ? AND eventID = ?", arguments: [id.rawValue, e])
+                try db.cachedStatement(sql: "UPDATE ledger SET shown = 1 WHERE userID = ? AND eventID = ?")
+                    .execute(arguments: [id.rawValue, e])
             }
         }
     }
@@ -116,12 +117,14 @@ extension AppDatabase {
         guard notificationID != 0 else { return 0 }
         return try writer.write { db in
             let n = Int64(notificationID)
-            try db.execute(sql: "UPDATE room SET notificationID = 0, notificationCount = 0 WHERE notificationID = ?", arguments: [n])
+            try db.cachedStatement(sql: "UPDATE room SET notificationID = 0, notificationCount = 0 WHERE notificationID = ?")
+                .execute(arguments: [n])
             var changed = db.changesCount
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 UPDATE room SET notificationCount = 0 WHERE userID IN (SELECT userID FROM account WHERE discreetNotificationID = ?)
-                """, arguments: [n])
-            try db.execute(sql: "UPDATE account SET discreetNotificationID = 0 WHERE discreetNotificationID = ?", arguments: [n])
+                """).execute(arguments: [n])
+            try db.cachedStatement(sql: "UPDATE account SET discreetNotificationID = 0 WHERE discreetNotificationID = ?")
+                .execute(arguments: [n])
             changed += db.changesCount
             return changed
         }
@@ -131,10 +134,10 @@ extension AppDatabase {
     public func resetRooms(_ id: UserID, _ rooms: [String]) throws -> Int {
         try writer.write { db in
             for roomID in rooms {
-                try db.execute(sql: "UPDATE room SET notificationID = 0, notificationCount = 0 WHERE userID = ? AND roomID = ?",
-                               arguments: [id.rawValue, roomID])
+                try db.cachedStatement(sql: "UPDATE room SET notificationID = 0, notificationCount = 0 WHERE userID = ? AND roomID = ?")
+                    .execute(arguments: [id.rawValue, roomID])
             }
-            return try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(notificationCount), 0) FROM room WHERE userID = ?",
+            return try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(notificationCount), 0) FROM room WHERE userID = ?"),
                                     arguments: [id.rawValue]) ?? 0
         }
     }
@@ -142,7 +145,7 @@ extension AppDatabase {
     /// Forgets which notification each room shows, keeping the counts (the notifications are being withdrawn).
     public func detachRoomNotifications(_ id: UserID) throws {
         try writer.write { db in
-            try db.execute(sql: "UPDATE room SET notificationID = 0 WHERE userID = ?", arguments: [id.rawValue])
+            try db.cachedStatement(sql: "UPDATE room SET notificationID = 0 WHERE userID = ?").execute(arguments: [id.rawValue])
         }
     }
 
@@ -151,15 +154,15 @@ extension AppDatabase {
     public func addRoomCounts(_ id: UserID, _ counts: [String: Int]) throws -> (total: Int, rooms: Int) {
         try writer.write { db in
             for (roomID, n) in counts {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO room (userID, roomID, notificationCount) VALUES (?, ?, ?)
                     ON CONFLICT(userID, roomID) DO UPDATE SET notificationCount = notificationCount + excluded.notificationCount
-                    """, arguments: [id.rawValue, roomID, n])
+                    """).execute(arguments: [id.rawValue, roomID, n])
             }
-            let row = try Row.fetchOne(db, sql: """
+            let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT COALESCE(SUM(notificationCount), 0) AS total, COUNT(*) AS rooms FROM room
                 WHERE userID = ? AND notificationCount > 0
-                """, arguments: [id.rawValue])
+                """), arguments: [id.rawValue])
             let total: Int = row?["total"] ?? 0
             let rooms: Int = row?["rooms"] ?? 0
             return (total, rooms)
@@ -170,7 +173,7 @@ extension AppDatabase {
     public func unshown(_ id: UserID) throws -> [String: [String]] {
         try writer.read { db in
             var out: [String: [String]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT roomID, eventID FROM ledger WHERE userID = ? AND shown = 0 ORDER BY recordedAt",
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT roomID, eventID FROM ledger WHERE userID = ? AND shown = 0 ORDER BY recordedAt"),
                                         arguments: [id.rawValue]) {
                 out[row["roomID"], default: []].append(row["eventID"])
             }
@@ -181,7 +184,7 @@ extension AppDatabase {
     /// Keeps the ledger bounded: rows older than `olderThan` go (the cursor is long past them).
     public func pruneLedger(olderThan cutoff: Double) throws {
         try writer.write { db in
-            try db.execute(sql: "DELETE FROM ledger WHERE recordedAt < ? AND shown = 1", arguments: [cutoff])
+            try db.cachedStatement(sql: "DELETE FROM ledger WHERE recordedAt < ? AND shown = 1").execute(arguments: [cutoff])
         }
     }
 }
@@ -191,7 +194,8 @@ extension AppDatabase {
     public func markHandled(_ id: UserID, eventIDs: [String]) throws {
         try writer.write { db in
             for e in eventIDs {
-                try db.execute(sql: "UPDATE ledger SET shown = 1 WHERE userID = ? AND eventID = ?", arguments: [id.rawValue, e])
+                try db.cachedStatement(sql: "UPDATE ledger SET shown = 1 WHERE userID = ? AND eventID = ?")
+                    .execute(arguments: [id.rawValue, e])
             }
         }
     }
@@ -220,7 +224,7 @@ extension AppDatabase {
     public func room(showing notificationID: UInt32) throws -> NotifiedRoom? {
         guard notificationID != 0 else { return nil }
         return try writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT userID, roomID, lastEventID FROM room WHERE notificationID = ?",
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT userID, roomID, lastEventID FROM room WHERE notificationID = ?"),
                                              arguments: [Int64(notificationID)]),
                   let id = UserID(row["userID"]) else { return nil }
             return NotifiedRoom(userID: id, roomID: row["roomID"], lastEventID: row["lastEventID"])
@@ -230,21 +234,23 @@ extension AppDatabase {
     /// The notification server went away: nothing Herald showed is on screen any more.
     public func forgetAllNotifications() throws {
         try writer.write { db in
-            try db.execute(sql: "UPDATE room SET notificationID = 0, notificationCount = 0")
-            try db.execute(sql: "UPDATE account SET discreetNotificationID = 0")
+            try db.cachedStatement(sql: "UPDATE room SET notificationID = 0, notificationCount = 0").execute()
+            try db.cachedStatement(sql: "UPDATE account SET discreetNotificationID = 0").execute()
         }
     }
 
     public func mute(_ id: UserID, roomID: String, until: Double) throws {
         try writer.write { db in
-            try db.execute(sql: "UPDATE room SET mutedUntil = ? WHERE userID = ? AND roomID = ?", arguments: [until, id.rawValue, roomID])
+            try db.cachedStatement(sql: "UPDATE room SET mutedUntil = ? WHERE userID = ? AND roomID = ?")
+                .execute(arguments: [until, id.rawValue, roomID])
         }
     }
 
     /// Rooms muted from a notification's action, still muted at `now`.
     public func mutedRooms(_ id: UserID, now: Double) throws -> Set<String> {
         try writer.read { db in
-            Set(try String.fetchAll(db, sql: "SELECT roomID FROM room WHERE userID = ? AND mutedUntil > ?", arguments: [id.rawValue, now]))
+            Set(try String.fetchAll(db.cachedStatement(sql: "SELECT roomID FROM room WHERE userID = ? AND mutedUntil > ?"),
+                arguments: [id.rawValue, now]))
         }
     }
 }
