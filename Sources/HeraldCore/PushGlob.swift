@@ -1,5 +1,7 @@
 /// Glob matching as push rules use it: `*` is any run of characters, `?` exactly one, everything
-/// else literal; case is ignored (appendix §Glob-style matching, Synapse `push/utils.rs`).
+/// else literal; case is ignored (appendix §Glob-style matching, Synapse `push/utils.rs`). As in
+/// Synapse, where a glob is a regular expression, the wildcards do not match a newline, and a
+/// pattern without wildcards compares lowercased text exactly (see `PushCaseFolding`).
 ///
 /// The pattern is a chain of positions; the set of positions reached so far is a bit set moved
 /// one Unicode scalar at a time (shift-and). Time is value length × pattern length / 64, with no
@@ -11,9 +13,12 @@ struct PushGlob {
     private let star: [UInt64]
     private let one: [UInt64]
     private let literal: [Unicode.Scalar: [UInt64]]
+    /// The pattern has wildcards: scalars compare by case class, not just lowercased.
+    private let caseInsensitive: Bool
 
     init(_ pattern: String) {
-        self.init(tokens: Self.fold(pattern), wildcards: true)
+        let wildcards = pattern.unicodeScalars.contains { $0 == "*" || $0 == "?" }
+        self.init(tokens: Self.fold(pattern), wildcards: wildcards)
     }
 
     /// A pattern with no wildcards: a display name is matched as typed.
@@ -31,7 +36,7 @@ struct PushGlob {
             } else if wildcards && s == "?" {
                 one.append(n)
             } else {
-                literal[s, default: []].append(n)
+                literal[wildcards ? PushCaseFolding.caseClass(s) : s, default: []].append(n)
             }
             n += 1
         }
@@ -45,10 +50,11 @@ struct PushGlob {
         self.star = bits(star)
         self.one = bits(one)
         self.literal = literal.mapValues(bits)
+        caseInsensitive = wildcards
     }
 
-    /// A value as the matcher compares it: lowercased, as Unicode scalars.
-    static func fold(_ value: String) -> [Unicode.Scalar] { Array(value.lowercased().unicodeScalars) }
+    /// A value as the matcher compares it: lowercased as the homeserver does, as Unicode scalars.
+    static func fold(_ value: String) -> [Unicode.Scalar] { PushCaseFolding.lowercase(value) }
 
     /// The whole value matches.
     func matchesWhole(_ value: String) -> Bool {
@@ -65,8 +71,9 @@ struct PushGlob {
     }
 
     /// Some stretch of the value matches and sits on word edges: a match may begin or end only
-    /// at the start or end of the value, or next to a character outside `[A-Za-z0-9_]` (on
-    /// either side, as Synapse's `(?:^|\b|\W)…(?:\b|\W|$)` has it).
+    /// at the start or end of the value, or next to a non-word character (on either side, as
+    /// Synapse's `(?:^|\b|\W)…(?:\b|\W|$)` has it). Word characters are Unicode's, as in that
+    /// regular expression: "zoë" is no word of "zoës", nor "élodie" of "mélodie".
     func matchesWords(in s: [Unicode.Scalar]) -> Bool {
         func edge(_ i: Int) -> Bool {
             i == 0 || i == s.count || !Self.isWordScalar(s[i - 1]) || !Self.isWordScalar(s[i])
@@ -85,10 +92,20 @@ struct PushGlob {
         return false
     }
 
+    /// `\w` of a Unicode regular expression: letters, marks, decimal digits, connector
+    /// punctuation and joiners.
     static func isWordScalar(_ c: Unicode.Scalar) -> Bool {
-        switch c.value {
-        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x5F: true
-        default: false
+        if c.isASCII {
+            switch c.value {
+            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x5F: return true
+            default: return false
+            }
+        }
+        let p = c.properties
+        if p.isAlphabetic || p.isJoinControl { return true }
+        switch p.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .connectorPunctuation: return true
+        default: return false
         }
     }
 
@@ -107,12 +124,14 @@ struct PushGlob {
         }
     }
 
-    /// Consume one scalar: `?` and a matching literal advance, `*` stays.
+    /// Consume one scalar: `?` and a matching literal advance, `*` stays; a newline only ever
+    /// matches itself.
     private func step(_ a: [UInt64], _ c: Unicode.Scalar, into next: inout [UInt64]) {
-        let lit = literal[c]
-        for w in 0..<words { next[w] = a[w] & star[w] }
+        let lit = literal[caseInsensitive ? PushCaseFolding.caseClass(c) : c]
+        let wild = c != "\n"
+        for w in 0..<words { next[w] = wild ? a[w] & star[w] : 0 }
         for w in 0..<words {
-            let moving = a[w] & (one[w] | (lit?[w] ?? 0))
+            let moving = a[w] & ((wild ? one[w] : 0) | (lit?[w] ?? 0))
             guard moving != 0 else { continue }
             next[w] |= moving << 1
             if w + 1 < words { next[w + 1] |= moving >> 63 }

@@ -155,6 +155,17 @@ struct PushRuleConformanceTests {
         when("body: a pattern edged by punctuation", match("content.body", ":)"), F.message("ok:)"), matches: true),
         when("body: * matches the empty body", match("content.body", "*"), F.message(""), matches: true),
         when("body: non-ASCII, case folded", match("content.body", "ÉTÉ"), F.message("bel été!"), matches: true),
+        when("body: a non-ASCII letter after is a word character", match("content.body", "Zoë"), F.message("les Zoës"), matches: false),
+        when("body: a non-ASCII letter before is a word character", match("content.body", "élodie"), F.message("Mélodie"), matches: false),
+        when("body: a combining mark is a word character", match("content.body", "cafe"), F.message("cafe\u{301}"), matches: false),
+        when("body: a non-ASCII word on its own", match("content.body", "Zoë"), F.message("merci, Zoë."), matches: true),
+        when("body: a non-ASCII letter after, with a wildcard", match("content.body", "Zo?"), F.message("Zoës"), matches: false),
+        when("body: Greek final sigma, capitals in the body", match("content.body", "Νίκος"), F.message("ΝΊΚΟΣ ήρθε"), matches: true),
+        when("body: Greek final sigma, capitals in the pattern", match("content.body", "ΝΊΚΟΣ"), F.message("ο Νίκος ήρθε"), matches: true),
+        when("body: final and medial sigma alike under a wildcard", match("content.body", "νίκοσ*"), F.message("ο Νίκος"), matches: true),
+        when("body: without wildcards final sigma is not medial", match("content.body", "νίκοσ"), F.message("ο Νίκος"), matches: false),
+        when("body: * does not cross a newline", match("content.body", "foo*bar"), F.message("foo\nbar"), matches: false),
+        when("body: ? is not a newline", match("content.body", "foo?bar"), F.message("foo\nbar"), matches: false),
         when("body: a pattern longer than 64 positions", match("content.body", long + "?z*"),
              F.message("see " + longText + "xz-end"), matches: true),
         when("body: a long pattern that misses at its end", match("content.body", long + "?z*"),
@@ -198,6 +209,10 @@ struct PushRuleConformanceTests {
 
     /// contains_display_name, room_member_count, sender_notification_permission.
     static let roomConditions: [PushRow] = [
+        when("display name: Greek final sigma", ["kind": "contains_display_name"], F.message("ΝΊΚΟΣ!"), matches: true,
+             displayName: "Νίκος"),
+        when("display name: not inside a non-ASCII word", ["kind": "contains_display_name"], F.message("Zoës"), matches: false,
+             displayName: "Zoë"),
         when("display name: empty never matches", ["kind": "contains_display_name"], F.message(""), matches: false, displayName: ""),
         when("display name: unknown never matches", ["kind": "contains_display_name"], F.message("hello"), matches: false, displayName: nil),
         when("display name: * in it is literal", ["kind": "contains_display_name"], F.message("Abc"), matches: false, displayName: "A*"),
