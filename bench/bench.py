@@ -812,11 +812,14 @@ class Bench:
                 raise MeasureError(f"latency: no Notify from {who} matched any message")
         self.details["latency"] = out
 
+    MEGOLM_MID_INDEX = 50  # the middle of a Megolm session that is rotated every 100 messages
+
     def phase_encrypted(self) -> None:
         """Encrypted against cleartext, one message at a time, then many stored group sessions.
 
         A matrix-nio client (python-olm) of the sender shares a Megolm session with heraldd's
-        device in an encrypted direct chat. Messages to heraldd go one every 2 × spacing (each
+        device in an encrypted direct chat; the measured encrypted messages are centred on Megolm
+        index 50 (see MEGOLM_MID_INDEX). Messages to heraldd go one every 2 × spacing (each
         side's pace in the latency phase) in four blocks, cleartext / encrypted / encrypted /
         cleartext, so that a drift in the machine's load weighs on both kinds alike; the floor gets
         a cleartext message half-way between two of heraldd's. heraldd's CPU is read per block.
@@ -863,9 +866,18 @@ class Bench:
                 if not notified(text, 30):
                     raise MeasureError(f"encrypted: heraldd never showed the {kind} warm-up message:\n"
                                        + he.tail(self.herald.log_path, 20))
+            # A receiver's cost per message grows with the message's index in its Megolm session
+            # (the ratchet is advanced from the session's first index). Senders rotate sessions
+            # every 100 messages (nio's and Element's default), so the measured messages are
+            # centred on index 50: the sender's session skips the indices before them.
+            outbound = nio.client.olm.outbound_group_sessions[room_e]
+            while outbound.message_index < self.MEGOLM_MID_INDEX - n // 2:
+                outbound.encrypt("{}")
+            first_index = outbound.message_index
             time.sleep(2.0)  # past heraldd's one-update-a-second limit, which would hold back the first messages
-            log(f"encrypted: nio device ready in {time.monotonic() - t0:.1f} s; {n} encrypted and {n} cleartext "
-                f"messages, one every {self.spacing * 2000:.0f} ms, in blocks clear/encrypted/encrypted/clear")
+            log(f"encrypted: nio device ready in {time.monotonic() - t0:.1f} s; {n} encrypted (Megolm indices from "
+                f"{first_index}) and {n} cleartext messages, one every {self.spacing * 2000:.0f} ms, in blocks "
+                "clear/encrypted/encrypted/clear")
             half = n // 2
             blocks = [("cleartext", half), ("encrypted", n - half), ("encrypted", half), ("cleartext", n - half)]
             sent: dict[str, list[dict]] = {"cleartext": [], "encrypted": [], FLOOR_APP_NAME: []}
@@ -892,7 +904,8 @@ class Bench:
                 cpu[kind].append({**m_h.stop(), "messages": count, "last_shown": shown})
                 cpu[FLOOR_APP_NAME].append({**m_f.stop(), "messages": count})
             out: dict[str, Any] = {"per_kind": n, "spacing_ms": self.spacing * 2000,
-                                   "blocks": [k for k, c in blocks if c]}
+                                   "blocks": [k for k, c in blocks if c],
+                                   "megolm_indices": [first_index, outbound.message_index - 1]}
             for kind, apps in (("cleartext", "Herald"), ("encrypted", "Herald"), (FLOOR_APP_NAME, FLOOR_APP_NAME)):
                 recs = self.notes.of(apps, t_begin)
                 lat = notify_latencies(recs, sent[kind])
@@ -1257,9 +1270,11 @@ class Bench:
                 c["cpu_ms_per_message_schedstat"] <= f["cpu_ms_per_message_schedstat"],
                 f"schedstat sum over the threads (ns); {ticks(c)} vs {ticks(f)} (10 ms ticks); "
                 "each block's window includes its idle time and a 1 s tail")
+            lo, hi = e["megolm_indices"]
             row("cpu_encrypted", "CPU per encrypted message, one at a time (baseline: cleartext)", "ms",
                 x["cpu_ms_per_message_schedstat"], c["cpu_ms_per_message_schedstat"], "", None,
-                f"Megolm in an encrypted direct chat, from matrix-nio; {ticks(x)} vs {ticks(c)}; "
+                f"Megolm in an encrypted direct chat, from matrix-nio, message indices {lo}–{hi} (centred on 50, "
+                f"the middle of a session rotated every 100 messages); {ticks(x)} vs {ticks(c)}; "
                 "blocks cleartext/encrypted/encrypted/cleartext")
             cost = x["cpu_ms_per_message_schedstat"] - c["cpu_ms_per_message_schedstat"]
             row("decryption_cost", "decryption cost per message (encrypted − cleartext)", "ms", cost,
