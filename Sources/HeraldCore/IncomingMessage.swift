@@ -7,6 +7,12 @@ public struct IncomingMessage: Sendable, Equatable {
         case encrypted
         /// An invitation to a room, by name when the invite carries one.
         case invite(room: String?)
+        /// `m.call.invite`: someone is calling.
+        case call
+        /// `m.room.tombstone`: the room was upgraded to another.
+        case roomReplaced
+        /// Any other state event (name, topic, settings) the push rules want shown.
+        case roomChanged
     }
 
     public var eventID: String

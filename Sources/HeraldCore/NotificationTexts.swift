@@ -22,6 +22,7 @@ public struct NotificationTexts: Sendable {
     /// Action labels.
     public var open = "Open", markRead = "Mark as read", muteHour = "Mute for 1 hour", unlock = "Unlock…"
     public var image, file, audio, video, location, sticker, encrypted: String
+    public var call = "Incoming call", roomReplaced = "This room has been replaced", roomChanged = "Changed the room's details"
 
     public func describe(_ content: IncomingMessage.Content, sender: String) -> String {
         switch content {
@@ -35,6 +36,9 @@ public struct NotificationTexts: Sendable {
         case .sticker: return sticker
         case .encrypted: return encrypted
         case .invite(let room): return invited(room)
+        case .call: return call
+        case .roomReplaced: return roomReplaced
+        case .roomChanged: return roomChanged
         }
     }
 
@@ -69,7 +73,8 @@ extension NotificationTexts {
         waitingForKeyFile: "Les comptes de Herald attendent, toujours connectés, que son fichier de clé soit lisible. heraldctl doctor dit quoi corriger.",
         open: "Ouvrir", markRead: "Marquer comme lu", muteHour: "Silence pendant 1 heure", unlock: "Déverrouiller…",
         image: "A envoyé une image", file: "A envoyé un fichier", audio: "A envoyé un message audio", video: "A envoyé une vidéo",
-        location: "A partagé une position", sticker: "A envoyé un autocollant", encrypted: "Message chiffré")
+        location: "A partagé une position", sticker: "A envoyé un autocollant", encrypted: "Message chiffré",
+        call: "Appel entrant", roomReplaced: "Ce salon a été remplacé", roomChanged: "A modifié les informations du salon")
 
     /// The language from the environment as gettext reads it: LANGUAGE (a list), then LC_ALL,
     /// LC_MESSAGES, LANG. French for `fr…`, English otherwise; `override` ("fr", "en") wins.

@@ -2,8 +2,8 @@ import HeraldCore
 
 extension SyncDigest {
     /// How many events of a timeline gap (paged back with `/messages`) would have notified,
-    /// by the same rules as a sync answer's timeline: the user's push rules, and never the
-    /// user's own messages, notices, edits or redactions.
+    /// by the same rules as a sync answer's timeline: the user's push rules, never the user's
+    /// own events, and only events Herald has words for (`message(from:)`).
     public static func notifyingCount(
         _ events: [JSONValue], roomID: String, room: RoomInfo, me: UserID, myName: String?, rules: PushRuleSet?
     ) -> Int {

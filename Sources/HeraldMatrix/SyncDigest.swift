@@ -21,6 +21,14 @@ public struct SyncDigest: Sendable {
     /// New `m.push_rules` account data, when the server sent some.
     public var pushRules: JSONValue?
 
+    /// The rooms as they are stored once this answer is: `known` (read before it) with the
+    /// answer's rooms written over and its left rooms gone. Saves reading them again to show it.
+    public func rooms(after known: [String: RoomInfo]) -> [String: RoomInfo] {
+        var out = known.merging(rooms) { $1 }
+        for roomID in leftRooms { out[roomID] = nil }
+        return out
+    }
+
     /// The filter a notifier needs: small answers, members lazily, no presence (MATRIX.md §5).
     public static let filter: JSONValue = [
         "presence": ["types": []],
@@ -147,12 +155,16 @@ public struct SyncDigest: Sendable {
                 let actions = evaluator.evaluate(event: event, context: context)
                 guard actions.notify, var m = message(from: e, roomID: roomID, me: me,
                                                       name: { names[$0] ?? displayName(roomID, $0) }) else { continue }
-                m.highlight = actions.highlight && m.content != .encrypted  // never claim a mention we cannot read
+                m.highlight = actions.highlight
                 m.sound = actions.sound
                 d.messages.append(m)
             }
         }
-        for (roomID, _) in sync["rooms"]?["leave"]?.object ?? [:] { d.leftRooms.append(roomID) }
+        // Leaving a room, or declining its invitation on another device, withdraws what it showed.
+        for (roomID, _) in sync["rooms"]?["leave"]?.object ?? [:] {
+            d.leftRooms.append(roomID)
+            d.readRooms.insert(roomID)
+        }
         if notify {
             for (roomID, room) in sync["rooms"]?["invite"]?.object ?? [:] {
                 if let m = invite(room["invite_state"]?["events"]?.array ?? [], roomID: roomID, me: me, evaluator: evaluator) {
@@ -189,36 +201,5 @@ public struct SyncDigest: Sendable {
               relates["rel_type"]?.string == "m.replace", let target = relates["event_id"]?.string,
               let text = e["content"]?["m.new_content"]?["body"]?.string else { return nil }
         return MessageChange(roomID: roomID, targetEventID: target, newText: String(text.prefix(2000)))
-    }
-
-    /// The notification content of one timeline event the push rules want shown, or nil when
-    /// Herald cannot show it: own events, state, notices, edits, redacted or unknown content.
-    public static func message(from e: JSONValue, roomID: String, me: UserID, name: (String) -> String?) -> IncomingMessage? {
-        guard e["state_key"] == nil,
-              let type = e["type"]?.string, let eventID = e["event_id"]?.string, eventID.utf8.count <= 255,
-              let sender = e["sender"]?.string, sender != me.rawValue, let c = e["content"]
-        else { return nil }
-        if c["m.relates_to"]?["rel_type"]?.string == "m.replace" { return nil }
-        let content: IncomingMessage.Content
-        switch type {
-        case "m.room.message":
-            guard let msgtype = c["msgtype"]?.string, let body = c["body"]?.string else { return nil }
-            let text = String(body.prefix(2000))
-            switch msgtype {
-            case "m.notice": return nil
-            case "m.emote": content = .emote(text)
-            case "m.image": content = .image
-            case "m.file": content = .file
-            case "m.audio": content = .audio
-            case "m.video": content = .video
-            case "m.location": content = .location
-            default: content = .text(text)
-            }
-        case "m.room.encrypted": content = .encrypted
-        case "m.sticker": content = .sticker
-        default: return nil
-        }
-        return IncomingMessage(eventID: eventID, roomID: roomID, sender: sender, senderName: name(sender) ?? sender,
-                               content: content, timestamp: Int64(e["origin_server_ts"]?.int ?? 0))
     }
 }

@@ -19,4 +19,13 @@ struct NotificationTextsTests {
         #expect(NotificationTexts.forLocale(["LANG": "fr_FR.UTF-8"], override: "en").newMessages(1) == "1 new message")
         #expect(NotificationTexts.forLocale(["LANG": "en_US"], override: "fr").discreet("alice", 1) == "Nouveau message pour alice")
     }
+
+    @Test func callsTombstonesAndRoomChangesHaveWordsInEachLanguage() {
+        #expect(NotificationTexts.english.describe(.call, sender: "Bob") == "Incoming call")
+        #expect(NotificationTexts.french.describe(.call, sender: "Bob") == "Appel entrant")
+        #expect(NotificationTexts.english.describe(.roomReplaced, sender: "Bob") == "This room has been replaced")
+        #expect(NotificationTexts.french.describe(.roomReplaced, sender: "Bob") == "Ce salon a été remplacé")
+        #expect(NotificationTexts.english.describe(.roomChanged, sender: "Bob") == "Changed the room's details")
+        #expect(NotificationTexts.french.describe(.roomChanged, sender: "Bob") == "A modifié les informations du salon")
+    }
 }

@@ -34,6 +34,23 @@ struct SyncDigestTests {
         #expect(d.rooms["!r:x"]?.joinedMembers == 3)
     }
 
+    @Test func theRoomsAfterAnAnswerAreTheKnownOnesWithItsChanges() throws {
+        let known = ["!r:x": RoomInfo(name: "Old name"), "!other:x": RoomInfo(name: "Other"), "!gone:x": RoomInfo(name: "Gone")]
+        let answer: JSONValue = [
+            "next_batch": "s2",
+            "rooms": [
+                "join": ["!r:x": ["state": ["events": [["type": "m.room.name", "state_key": "", "content": ["name": "Pharmacy"]]]]]],
+                "leave": ["!gone:x": [:]],
+            ],
+        ]
+        let d = try SyncDigest.read(answer, me: me, known: known, displayName: { _, _ in nil }, notify: true)
+        let after = d.rooms(after: known)
+        #expect(after["!r:x"]?.name == "Pharmacy")
+        #expect(after["!other:x"]?.name == "Other")
+        #expect(after["!gone:x"] == nil)
+        #expect(after.count == 2)
+    }
+
     @Test func learnsRoomNamesAndDisplayNamesFromState() throws {
         let state: [JSONValue] = [
             ["type": "m.room.name", "state_key": "", "content": ["name": "Pharmacy"]],
@@ -180,11 +197,87 @@ struct SyncDigestPushRuleTests {
         #expect(fresh.pushRules != nil)
     }
 
-    @Test func anEncryptedMessageNeverClaimsAMention() throws {
-        let enc: JSONValue = ["type": "m.room.encrypted", "event_id": "$e", "sender": "@bob:x",
-                              "content": ["algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "xx"]]
-        let d = try SyncDigest.read(sync([enc]), me: me, known: [:], displayName: { _, _ in nil }, notify: true)
+    let encrypted: JSONValue = ["type": "m.room.encrypted", "event_id": "$e", "sender": "@bob:x",
+                                "content": ["algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "xx"]]
+
+    @Test func anEncryptedMessageIsNoHighlightByDefault() throws {
+        let d = try SyncDigest.read(sync([encrypted]), me: me, known: [:], displayName: { _, _ in nil }, notify: true)
         #expect(d.messages.first?.content == .encrypted)
         #expect(d.messages.first?.highlight == false)
+    }
+
+    func read(_ events: [JSONValue], rules: JSONValue? = nil) throws -> [IncomingMessage] {
+        let set = rules.map { PushRuleSet(accountData: $0, userID: me) }
+        return try SyncDigest.read(sync(events), me: me, known: [:], displayName: { _, _ in nil }, notify: true, rules: set).messages
+    }
+
+    func own(room: [JSONValue] = [], override: [JSONValue] = []) -> JSONValue {
+        ["global": ["override": .array(override), "content": [], "sender": [], "underride": [], "room": .array(room)]]
+    }
+
+    let roomRule: JSONValue = ["rule_id": "!r:x", "default": false, "enabled": true,
+                               "actions": ["notify", ["set_tweak": "highlight"]]]
+
+    /// The highlight comes from a rule that reads no text, so it holds for a message Herald cannot read either.
+    @Test func aRoomRulesHighlightAppliesToEncryptedMessagesToo() throws {
+        let shown = try read([encrypted], rules: own(room: [roomRule]))
+        #expect(shown.map(\.content) == [.encrypted])
+        #expect(shown.first?.highlight == true)
+    }
+
+    @Test func aCallIsShownAsAnIncomingCall() throws {
+        let call: JSONValue = ["type": "m.call.invite", "event_id": "$c", "sender": "@bob:x",
+                               "content": ["call_id": "1", "version": "1", "lifetime": 60000, "offer": ["type": "offer", "sdp": "v=0"]]]
+        let shown = try read([call])
+        #expect(shown.map(\.content) == [.call])
+        #expect(shown.first?.sound == "ring")
+    }
+
+    @Test func aTombstoneSaysTheRoomWasReplaced() throws {
+        let tombstone: JSONValue = ["type": "m.room.tombstone", "state_key": "", "event_id": "$t", "sender": "@bob:x",
+                                    "content": ["body": "moved", "replacement_room": "!new:x"]]
+        let shown = try read([tombstone])
+        #expect(shown.map(\.content) == [.roomReplaced])
+        #expect(shown.first?.highlight == true)
+    }
+
+    /// The spec's rule for edits with mentions: the edit lists only the users it newly mentions.
+    @Test func anEditThatAddsAMentionOfMeIsShownWithItsNewText() throws {
+        let edit: JSONValue = ["type": "m.room.message", "event_id": "$e2", "sender": "@bob:x", "content": [
+            "msgtype": "m.text", "body": "* hi Alice", "m.mentions": ["user_ids": ["@alice:x"]],
+            "m.new_content": ["msgtype": "m.text", "body": "hi Alice", "m.mentions": ["user_ids": ["@alice:x"]]],
+            "m.relates_to": ["rel_type": "m.replace", "event_id": "$1"],
+        ]]
+        let shown = try read([edit])
+        #expect(shown.map(\.content) == [.text("hi Alice")])
+        #expect(shown.first?.highlight == true)
+    }
+
+    @Test func aNoticeIsShownWhenTheUsersRulesMakeNoticesNotify() throws {
+        let notice: JSONValue = ["type": "m.room.message", "event_id": "$n", "sender": "@bot:x",
+                                 "content": ["msgtype": "m.notice", "body": "build passed"]]
+        #expect(try read([notice]).isEmpty)
+        let notices: JSONValue = ["rule_id": "notices", "default": false, "enabled": true, "actions": ["notify"],
+                                  "conditions": [["kind": "event_match", "key": "content.msgtype", "pattern": "m.notice"]]]
+        #expect(try read([notice], rules: own(override: [notices])).map(\.content) == [.text("build passed")])
+    }
+
+    @Test func aStateEventIsShownInARoomWhoseRuleNotifies() throws {
+        let topic: JSONValue = ["type": "m.room.topic", "state_key": "", "event_id": "$s", "sender": "@bob:x",
+                                "content": ["topic": "Friday"]]
+        #expect(try read([topic]).isEmpty)
+        let shown = try read([topic], rules: own(room: [roomRule]))
+        #expect(shown.map(\.content) == [.roomChanged])
+        #expect(shown.first?.eventID == "$s")
+    }
+
+    @Test func anInvitationDeclinedElsewhereIsWithdrawn() throws {
+        let answer: JSONValue = ["next_batch": "s", "rooms": ["leave": ["!inv:x": ["timeline": ["events": [
+            ["type": "m.room.member", "state_key": "@alice:x", "sender": "@alice:x", "event_id": "$l",
+             "content": ["membership": "leave"]],
+        ]]]]]]
+        let d = try SyncDigest.read(answer, me: me, known: [:], displayName: { _, _ in nil }, notify: true)
+        #expect(d.leftRooms == ["!inv:x"])
+        #expect(d.readRooms == ["!inv:x"])
     }
 }
