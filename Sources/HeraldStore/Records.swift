@@ -64,6 +64,11 @@ public struct SyncCommit: Sendable {
         self.leftRooms = leftRooms
         self.crypto = crypto
     }
+
+    /// Nothing but the cursor: an idle long poll's answer.
+    public var changesNothingButTheCursor: Bool {
+        rooms.isEmpty && members.isEmpty && messages.isEmpty && leftRooms.isEmpty && (crypto?.isEmpty ?? true)
+    }
 }
 
 /// The PIN's derivation and the attempt counters of one account.

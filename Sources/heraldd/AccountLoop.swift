@@ -92,17 +92,21 @@ struct AccountLoop: Sendable {
                 }
                 let decrypted = try await crypto.decrypt(answer.json, client: client)
                 let json = decrypted.sync
-                let known = (try? store.rooms(of: me)) ?? [:]
+                // Only an answer about rooms needs the stored ones.
+                let known = json["rooms"] == nil ? [:] : (try? store.rooms(of: me)) ?? [:]
                 let digest = try SyncDigest.read(json, me: me, known: known, displayName: { room, member in
                     try? store.displayName(of: member, in: room, for: me)
                 }, notify: !first, rules: rules)
                 if let fresh = digest.pushRules { rules = PushRuleSet(accountData: fresh, userID: me) }
                 let unreadHints = await GapCount.hints(digest, since: since, client: client, me: me, rules: rules, store: store)
-                let fresh = try store.commit(
-                    SyncCommit(userID: me, nextBatch: digest.nextBatch, rooms: digest.rooms, members: digest.members,
-                               messages: digest.messages, leftRooms: digest.leftRooms, crypto: decrypted.commit),
-                    now: Date().timeIntervalSince1970)
-                storage.wrote()
+                let commit = SyncCommit(userID: me, nextBatch: digest.nextBatch, rooms: digest.rooms, members: digest.members,
+                                        messages: digest.messages, leftRooms: digest.leftRooms, crypto: decrypted.commit)
+                var fresh: [IncomingMessage] = []
+                // An idle answer that keeps the cursor where it was has nothing to write.
+                if !(commit.changesNothingButTheCursor && commit.nextBatch == since) {
+                    fresh = try store.commit(commit, now: Date().timeIntervalSince1970)
+                    storage.wrote()
+                }
                 await crypto.committed(decrypted, sync: json, client: client)
                 await trustWatch.check(after: json, client: client)
                 await UnverifiedNotice.showIfDue(me, withheld: decrypted.commit.withheld, trust: trust.trust(me), store: store,
@@ -110,13 +114,21 @@ struct AccountLoop: Sendable {
                 since = digest.nextBatch
                 backoff.reset()
                 enter("syncing")
+                // The account's settings are read once per answer, and only when there is something to show.
+                var look: Presentation?
                 if !fresh.isEmpty {
-                    await notifier.show(me, messages: fresh, unreadHints: unreadHints, enabled: notificationsEnabled(),
-                                        presentation: await presentation())
+                    let now = await presentation()
+                    look = now
+                    await notifier.show(me, messages: fresh, rooms: digest.rooms(after: known), unreadHints: unreadHints,
+                                        enabled: notificationsEnabled(), presentation: now)
                 }
                 await notifier.withdraw(me, rooms: digest.readRooms.subtracting(fresh.map(\.roomID)))
                 let changes = digest.changes + decrypted.changes
-                if !changes.isEmpty { await notifier.apply(me, changes: changes, presentation: await presentation()) }
+                if !changes.isEmpty {
+                    let now: Presentation
+                    if let look { now = look } else { now = await presentation() }
+                    await notifier.apply(me, changes: changes, presentation: now)
+                }
             } catch is CancellationError {
                 break
             } catch let e as MatrixError where e.isSoftLogout {

@@ -82,7 +82,8 @@ actor Notifier {
     /// The room behind a notification id, for its actions.
     func room(showing id: UInt32) -> NotifiedRoom? { try? store.room(showing: id) }
 
-    func show(_ account: UserID, messages: [IncomingMessage], unreadHints: [String: Int], enabled: Bool,
+    /// `rooms`: the account's rooms as stored with the answer (its loop has them in hand).
+    func show(_ account: UserID, messages: [IncomingMessage], rooms: [String: RoomInfo], unreadHints: [String: Int], enabled: Bool,
               presentation: Presentation) async {
         let muted = (try? store.mutedRooms(account, now: Date().timeIntervalSince1970)) ?? []
         var messages = messages.filter { !muted.contains($0.roomID) }
@@ -112,7 +113,6 @@ actor Notifier {
             return
         }
         let states = (try? store.notificationStates(of: account)) ?? [:]
-        let rooms = (try? store.rooms(of: account)) ?? [:]
         let plans = NotificationPlanner.plan(messages: messages, states: states, rooms: rooms,
                                              unreadHints: unreadHints, markup: await supportsMarkup(), texts: texts)
         if plans.count > Self.roomsBeforeSummary {
@@ -177,6 +177,8 @@ actor Notifier {
     /// Edits replace the text of the notification showing the edited message; a redaction
     /// takes the text away (or the notification, when it stood for that message alone).
     func apply(_ account: UserID, changes: [MessageChange], presentation: Presentation) async {
+        // Locked since the loop read the presentation: no text shows.
+        let presentation = lockState[account]?.concealed == true ? .discreet(label: account.localpart) : presentation
         guard let sink, !changes.isEmpty, presentation == .full else { return }
         let states = (try? store.notificationStates(of: account)) ?? [:]
         let rooms = (try? store.rooms(of: account)) ?? [:]
