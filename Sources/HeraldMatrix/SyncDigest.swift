@@ -160,11 +160,7 @@ public struct SyncDigest: Sendable {
                 d.messages.append(m)
             }
         }
-        // Leaving a room, or declining its invitation on another device, withdraws what it showed.
-        for (roomID, _) in sync["rooms"]?["leave"]?.object ?? [:] {
-            d.leftRooms.append(roomID)
-            d.readRooms.insert(roomID)
-        }
+        for (roomID, _) in sync["rooms"]?["leave"]?.object ?? [:] { d.leftRooms.append(roomID) }
         if notify {
             for (roomID, room) in sync["rooms"]?["invite"]?.object ?? [:] {
                 if let m = invite(room["invite_state"]?["events"]?.array ?? [], roomID: roomID, me: me, evaluator: evaluator) {

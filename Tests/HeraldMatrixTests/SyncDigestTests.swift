@@ -270,14 +270,4 @@ struct SyncDigestPushRuleTests {
         #expect(shown.map(\.content) == [.roomChanged])
         #expect(shown.first?.eventID == "$s")
     }
-
-    @Test func anInvitationDeclinedElsewhereIsWithdrawn() throws {
-        let answer: JSONValue = ["next_batch": "s", "rooms": ["leave": ["!inv:x": ["timeline": ["events": [
-            ["type": "m.room.member", "state_key": "@alice:x", "sender": "@alice:x", "event_id": "$l",
-             "content": ["membership": "leave"]],
-        ]]]]]]
-        let d = try SyncDigest.read(answer, me: me, known: [:], displayName: { _, _ in nil }, notify: true)
-        #expect(d.leftRooms == ["!inv:x"])
-        #expect(d.readRooms == ["!inv:x"])
-    }
 }
