@@ -322,6 +322,8 @@ final class RawConnection: @unchecked Sendable {
         while true {
             if let message = try decoder.nextMessage() { return try VarlinkCodec.decodeReply(message) }
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            // A signal (a test's child process ending) interrupts the read: that is no answer.
+            if count < 0 && errno == EINTR { continue }
             if count <= 0 { return nil }
             decoder.append(buffer[..<count])
         }
@@ -330,7 +332,11 @@ final class RawConnection: @unchecked Sendable {
     /// Whether the server has closed this connection (read returns end of file).
     func isClosedByServer() -> Bool {
         var byte: UInt8 = 0
-        return read(fd, &byte, 1) == 0
+        while true {
+            let count = read(fd, &byte, 1)
+            if count < 0 && errno == EINTR { continue }
+            return count == 0
+        }
     }
 }
 
