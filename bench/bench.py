@@ -1514,7 +1514,7 @@ def snapshot_binaries(bin_dir: Path, dest: Path) -> Path:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description="Herald's benchmark: heraldd against a bare Python /sync loop.")
-    ap.add_argument("--quick", action="store_true", help="smoke run: fewer messages, 10 accounts, short windows (< 2 min)")
+    ap.add_argument("--quick", action="store_true", help="smoke run: fewer messages, 10 accounts, short windows (about 4 min)")
     ap.add_argument("--bin-dir", type=Path, help="where heraldd and heraldctl are (default: see README)")
     ap.add_argument("--out", type=Path, default=HERE / "out" / "results.json", help="JSON results (default bench/out/results.json)")
     ap.add_argument("--messages", type=int, help="latency messages per side (default 40, quick 12)")
