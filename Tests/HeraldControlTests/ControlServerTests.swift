@@ -200,9 +200,11 @@ struct ControlServerTests {
         let results = try await blocking { () -> [Bool] in
             let first = try RawConnection(path: path)
             let second = try RawConnection(path: path)
+            // One after the other, so that the first is certainly the one idle longest.
             first.send(#"{"method":"org.varlink.service.GetInfo"}"#)
+            let firstServed = try first.receive() != nil
             second.send(#"{"method":"org.varlink.service.GetInfo"}"#)
-            let bothServed = try first.receive() != nil && second.receive() != nil
+            let bothServed = try firstServed && second.receive() != nil
             let third = try RawConnection(path: path, receiveTimeout: .seconds(25))
             let asked = ContinuousClock.now
             third.send(#"{"method":"org.varlink.service.GetInfo"}"#)
