@@ -3,7 +3,13 @@ public struct Config: Sendable, Equatable {
     /// Extra CA bundle (PEM) for homeservers with a private certificate authority.
     public var caFile: String?
     /// How long one /sync long poll waits for news on the server, in seconds.
-    public var pollSeconds = 30
+    public var pollSeconds = Config.defaultPollSeconds
+    /// 45 s: an idle account's answers, one wake-up each, come 1.3 times a minute (2 at 30 s),
+    /// and the poll with its answer still ends well before the idle limits of common reverse
+    /// proxies and load balancers (50 s in HAProxy's example configuration, 60 s in nginx's
+    /// proxy_read_timeout, Apache's ProxyTimeout and AWS's load balancers), which would cut a
+    /// longer one and leave the account offline.
+    public static let defaultPollSeconds = 45
     /// Minutes after an unlock when the account locks again by itself; 0 turns it off.
     public var idleLockMinutes = 15
     /// Language of notification texts: "auto" (from the locale), "en" or "fr".

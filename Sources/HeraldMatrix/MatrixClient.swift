@@ -145,7 +145,7 @@ public struct MatrixClient: Sendable {
     }
 
     /// How long a /sync may take before the homeserver is taken for frozen or the connection
-    /// for dead: the long poll plus 15 s (45 s with the default 30 s poll). One curl timer per
+    /// for dead: the long poll plus 15 s (60 s with the default 45 s poll). One curl timer per
     /// request, so an idle account wakes no more often than its poll. A first sync (poll 0) is
     /// computed by the server from the whole account, and may take a big account a minute.
     public static func syncLimitMilliseconds(poll: Int) -> Int {

@@ -27,7 +27,7 @@ struct AccountLoop: Sendable {
     let storage: StorageHealth
     let presentation: @Sendable () async -> Presentation
     let trust: DeviceTrustBoard
-    var pollMilliseconds = 30_000
+    var pollMilliseconds = Config.defaultPollSeconds * 1000
 
     enum Outcome: Sendable { case cancelled, signedOut(String) }
 

@@ -23,7 +23,7 @@ actor Daemon: ControlHandler {
     let trust = DeviceTrustBoard()
     let storage: StorageHealth
     let timers: Timers
-    var pollMilliseconds = 30_000
+    var pollMilliseconds = Config.defaultPollSeconds * 1000
     var idleLockMinutes = 15
     /// What "Open" on a notification starts: `{room}` is the percent-encoded room ID.
     var openURL = "matrix:roomid/{room_raw}"

@@ -45,8 +45,8 @@ struct WatchdogService: Service {
                                wedgedAfter: wedgedAfter(watchdog: watchdog, pollMilliseconds: pollMilliseconds), timers: timers)
     }
 
-    /// Three watchdog periods (180 s with the unit's WatchdogSec=60: above a 30 s long poll
-    /// that runs into its 45 s limit, and above the longest backoff sleep, 60 s, or a server's
+    /// Three watchdog periods (180 s with the unit's WatchdogSec=60: above a 45 s long poll
+    /// that runs into its 60 s limit, and above the longest backoff sleep, 60 s, or a server's
     /// Retry-After, 120 s at most), and never less than a long poll plus 15 s. A /sync beats
     /// with its own time limit (a first sync's is 120 s), so a shorter WatchdogSec cannot make a
     /// slow but live request look wedged. systemd restarts the service one watchdog period
