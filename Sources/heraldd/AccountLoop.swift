@@ -101,6 +101,9 @@ struct AccountLoop: Sendable {
                 let unreadHints = await GapCount.hints(digest, since: since, client: client, me: me, rules: rules, store: store)
                 let commit = SyncCommit(userID: me, nextBatch: digest.nextBatch, rooms: digest.rooms, members: digest.members,
                                         messages: digest.messages, leftRooms: digest.leftRooms, crypto: decrypted.commit)
+                // A room left, or an invitation declined, elsewhere: its notification closes
+                // while the store still holds it (the commit forgets the room).
+                if !digest.leftRooms.isEmpty { await notifier.withdraw(me, rooms: Set(digest.leftRooms)) }
                 var fresh: [IncomingMessage] = []
                 // An idle answer that keeps the cursor where it was has nothing to write.
                 if !(commit.changesNothingButTheCursor && commit.nextBatch == since) {

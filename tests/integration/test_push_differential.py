@@ -243,3 +243,18 @@ def test_herald_agrees_with_synapses_push_evaluator(herald, synapse, recorder, f
     for kind in ("edit-mention", "notice", "call", "topic", "encrypted", "tombstone", "mentions"):
         assert any(k == kind and v != "nothing" for (k, v) in kinds), (kind, kinds)
 
+
+
+def test_an_invitation_declined_elsewhere_closes_its_notification(herald, synapse, recorder):
+    alice = he.new_user(synapse, "alice", "Alice")
+    bob = he.new_user(synapse, "bob", "Bob")
+    herald.sign_in(synapse.url, alice)
+    t0 = time.time()
+    room = synapse.create_room(bob.token, name="Garde de nuit", invite=[alice.user_id])
+    n = recorder.wait_for_notify(lambda r: "Garde de nuit" in r["body"], timeout=20, since=t0,
+                                 what="the invitation's notification")
+    t1 = time.time()
+    synapse.api("POST", f"/_matrix/client/v3/rooms/{q(room)}/leave", alice.token, {})
+    he.wait_until(lambda: any(r["method"] == "CloseNotification" and r["id"] == n["id"] and r["t"] >= t1
+                              for r in recorder.records()), 20, interval=0.05,
+                  what="the invitation's notification closed after it was declined")
