@@ -1,8 +1,6 @@
-import Foundation
-
 /// An inbound Megolm session as the daemon keeps it: the session, its replay guard, and who sent
-/// the key. `bytes()` is the record the daemon seals: format `1` ‖ the session's pickle ‖ the
-/// replay guard as JSON (message indices and event IDs: no key material of its own).
+/// the key. `bytes()` is the record the daemon seals: format `2` ‖ the session's pickle ‖ the
+/// replay guard's bytes (message indices and event IDs: no key material of its own).
 public struct GroupSessionRecord: Sendable {
     public var session: MegolmInboundSession
     public var replayGuard: MegolmReplayGuard
@@ -10,9 +8,7 @@ public struct GroupSessionRecord: Sendable {
     public let sender: String
     public let senderKey: String
 
-    static let format: UInt8 = 1
-    /// A replay guard holds at most 256 event IDs of at most 255 bytes each.
-    static let maxGuardBytes = 128 * 1024
+    static let format: UInt8 = 2
 
     public init(session: MegolmInboundSession, replayGuard: MegolmReplayGuard, sender: String, senderKey: String) {
         self.session = session
@@ -22,19 +18,17 @@ public struct GroupSessionRecord: Sendable {
     }
 
     public func bytes() throws -> [UInt8] {
-        [Self.format] + session.pickled() + Array(try JSONEncoder().encode(replayGuard))
+        [Self.format] + session.pickled() + replayGuard.bytes()
     }
 
     public init(bytes: [UInt8], sender: String, senderKey: String) throws {
         let pickleEnd = 1 + MegolmInboundSession.pickleBytes
-        guard bytes.count >= pickleEnd, bytes.count <= pickleEnd + Self.maxGuardBytes else {
+        guard bytes.count >= pickleEnd, bytes.count <= pickleEnd + MegolmReplayGuard.maxBytes else {
             throw CryptoError.malformed("group session record (length)")
         }
         guard bytes[0] == Self.format else { throw CryptoError.unsupported("group session record format \(bytes[0])") }
         let session = try MegolmInboundSession(pickle: Array(bytes[1..<pickleEnd]))
-        guard let replayGuard = try? JSONDecoder().decode(MegolmReplayGuard.self, from: Data(bytes[pickleEnd...])) else {
-            throw CryptoError.malformed("group session record (replay guard)")
-        }
+        let replayGuard = try MegolmReplayGuard(bytes: bytes[pickleEnd...])
         self.init(session: session, replayGuard: replayGuard, sender: sender, senderKey: senderKey)
     }
 }

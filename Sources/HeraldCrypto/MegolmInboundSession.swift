@@ -10,23 +10,30 @@ public enum MegolmKeyAuthenticity: UInt8, Sendable {
 }
 
 /// The receiving side of one Megolm session: the ratchet at the first index Herald can decrypt,
-/// and the session's Ed25519 key, whose base64 is the session ID. A value: decrypting does not
-/// change it, so it can be stored once and shared.
+/// the ratchet at the highest index decrypted so far, and the session's Ed25519 key, whose base64
+/// is the session ID. Keeping the latest ratchet (as vodozemac does) makes the next message cost a
+/// step or two instead of a walk from the first index; the first one stays, so an earlier message
+/// arriving late still decrypts.
 ///
-/// In memory a session is about 250 bytes: the struct itself (`MemoryLayout` size 25: two array
-/// references, the index and the authenticity) plus two heap buffers, 128 ratchet bytes and 32 key
-/// bytes, each with a 32-byte array header; 1,000 stored sessions take about 250 KB. Pickled it is
-/// `pickleBytes` (166) bytes before the caller seals it.
+/// In memory a session is about 440 bytes: the struct itself (`MemoryLayout` size at most 48: three
+/// array references, two indices and the authenticity) plus three heap buffers, two of 128 ratchet
+/// bytes and one of 32 key bytes, each with a 32-byte array header. Pickled it is `pickleBytes`
+/// (298) bytes before the caller seals it.
 public struct MegolmInboundSession: Sendable {
-    /// The ratchet at `firstKnownIndex`. Decrypting advances a copy, never this one.
+    /// The ratchet at `firstKnownIndex`. Decrypting never moves it.
     private(set) var ratchet: MegolmRatchet
+    /// The ratchet at the highest index a verified message had, at or after `ratchet`. Moves only
+    /// forward, and only once a message's MAC has checked.
+    private(set) var latest: MegolmRatchet
     /// The session's Ed25519 public key.
     let signingKey: [UInt8]
     public internal(set) var authenticity: MegolmKeyAuthenticity
 
-    init(ratchet: MegolmRatchet, signingKey: [UInt8], authenticity: MegolmKeyAuthenticity) throws {
+    init(ratchet: MegolmRatchet, latest: MegolmRatchet? = nil, signingKey: [UInt8], authenticity: MegolmKeyAuthenticity) throws {
         guard signingKey.count == MegolmLimits.publicKeyBytes else { throw CryptoError.malformed("Megolm signing key") }
+        guard (latest?.index ?? ratchet.index) >= ratchet.index else { throw CryptoError.malformed("Megolm latest ratchet") }
         self.ratchet = ratchet
+        self.latest = latest ?? ratchet
         self.signingKey = signingKey
         self.authenticity = authenticity
     }
@@ -80,17 +87,25 @@ public struct MegolmInboundSession: Sendable {
 
     /// Decrypts the `ciphertext` of an `m.room.encrypted` event. The signature is checked first (it
     /// ties the message to this session and costs no ratchet work), then the index against
-    /// `firstKnownIndex`, then the MAC with the keys at that index, in constant time. The caller
-    /// still checks the index against its `MegolmReplayGuard` and the plaintext's `room_id`.
-    public func decrypt(_ ciphertext: String) throws -> MegolmDecryptedMessage {
+    /// `firstKnownIndex`, then the MAC with the keys at that index, in constant time. Only then does
+    /// the latest ratchet move to the message's index. The caller still checks the index against
+    /// its `MegolmReplayGuard` and the plaintext's `room_id`.
+    public mutating func decrypt(_ ciphertext: String) throws -> MegolmDecryptedMessage {
+        let opened = try open(ciphertext)
+        if opened.ratchet.index > latest.index { latest = opened.ratchet }
+        return opened.message
+    }
+
+    /// The message, the ratchet at its index, and the HMACs spent getting there; changes nothing.
+    func open(_ ciphertext: String) throws -> (message: MegolmDecryptedMessage, ratchet: MegolmRatchet, hashes: Int) {
         let message = try MegolmMessage(base64: ciphertext)
         guard try Self.verify(message.signature, of: message.signed, key: signingKey) else { throw CryptoError.badSignature }
         guard message.index >= ratchet.index else { throw CryptoError.indexTooLow(message.index) }
-        var current = ratchet
-        current.advance(to: message.index)
+        var current = message.index >= latest.index ? latest : ratchet
+        let hashes = current.advance(to: message.index)
         let plaintext = try MessageCipher(secret: current.bytes, info: "MEGOLM_KEYS")
             .decrypt(Array(message.ciphertext), authenticated: Array(message.authenticated), mac: message.mac, what: "Megolm")
-        return MegolmDecryptedMessage(plaintext: plaintext, messageIndex: message.index)
+        return (MegolmDecryptedMessage(plaintext: plaintext, messageIndex: message.index), current, hashes)
     }
 }
 

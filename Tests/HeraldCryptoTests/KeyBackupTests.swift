@@ -49,8 +49,9 @@ import Testing
         #expect(!roomKey.session.isAuthenticated)
         let messages = try #require(try SecretStorageVectors.value("backup", "messages").array)
         #expect(messages.count == 3)
+        var session = roomKey.session
         for message in messages {
-            let decrypted = try roomKey.session.decrypt(try #require(message["ciphertext"]?.string))
+            let decrypted = try session.decrypt(try #require(message["ciphertext"]?.string))
             #expect(Int(decrypted.messageIndex) == message["index"]?.int)
             #expect(String(decoding: decrypted.plaintext, as: UTF8.self) == message["plaintext"]?.string)
         }

@@ -23,7 +23,7 @@ import Testing
         let signed = try MegolmInboundSession(sessionKey: vectors.laterKey)
         let export = try MegolmInboundSession(exportedKey: try vectors.export(0))
         #expect(signed.compare(export) == .worse)
-        let merged = try #require(signed.merged(with: export))
+        var merged = try #require(signed.merged(with: export))
         #expect(merged.firstKnownIndex == 0)
         #expect(merged.isAuthenticated)
         #expect(try merged.decrypt(try vectors.message(0).ciphertext).messageIndex == 0)

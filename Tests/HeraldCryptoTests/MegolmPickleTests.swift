@@ -8,7 +8,7 @@ import Testing
         for session in [try MegolmInboundSession(sessionKey: vectors.laterKey), try MegolmInboundSession(exportedKey: try vectors.export(256))] {
             let pickle = session.pickled()
             #expect(pickle.count == MegolmInboundSession.pickleBytes)
-            let restored = try MegolmInboundSession(pickle: pickle)
+            var restored = try MegolmInboundSession(pickle: pickle)
             #expect(restored.pickled() == pickle)
             #expect(restored.sessionID == vectors.sessionID)
             #expect(restored.firstKnownIndex == session.firstKnownIndex)
@@ -24,20 +24,35 @@ import Testing
         #expect(throws: CryptoError.self) { try MegolmInboundSession(pickle: pickle + [0]) }
         #expect(throws: CryptoError.self) { try MegolmInboundSession(pickle: []) }
         var format = pickle
-        format[0] = 2
-        #expect(throws: CryptoError.unsupported("Megolm session pickle format 2")) { try MegolmInboundSession(pickle: format) }
+        format[0] = 1
+        #expect(throws: CryptoError.unsupported("Megolm session pickle format 1")) { try MegolmInboundSession(pickle: format) }
+        var latestBelowFirst = try MegolmInboundSession(sessionKey: try MegolmVectors.library("libolm").laterKey).pickled()
+        latestBelowFirst.replaceSubrange(134..<138, with: [0, 0, 0, 0])
+        #expect(throws: CryptoError.malformed("Megolm latest ratchet")) { try MegolmInboundSession(pickle: latestBelowFirst) }
         var authenticity = pickle
         authenticity[1] = 7
         #expect(throws: CryptoError.self) { try MegolmInboundSession(pickle: authenticity) }
     }
 
-    @Test("one stored session is 166 bytes pickled and about 250 bytes in memory")
+    @Test("the latest ratchet survives a pickle: the next message after it costs one step")
+    func latestPickled() throws {
+        let vectors = try MegolmVectors.library("vodozemac")
+        var session = try MegolmInboundSession(sessionKey: vectors.sessionKey)
+        _ = try session.decrypt(try vectors.message(65536).ciphertext)
+        let restored = try MegolmInboundSession(pickle: session.pickled())
+        #expect(restored.latest.index == 65536)
+        #expect(restored.latest.sameState(as: session.latest))
+        #expect(restored.firstKnownIndex == 0)
+        #expect(try restored.open(try vectors.message(65537).ciphertext).hashes == 1)
+    }
+
+    @Test("one stored session is 298 bytes pickled and about 440 bytes in memory")
     func footprint() throws {
-        #expect(MegolmInboundSession.pickleBytes == 166)
-        // The struct holds two array references, the index and the authenticity; the arrays'
-        // heap buffers are 128 + 32 bytes plus a 32-byte header each.
+        #expect(MegolmInboundSession.pickleBytes == 298)
+        // The struct holds three array references, two indices and the authenticity; the arrays'
+        // heap buffers are 128 + 128 + 32 bytes plus a 32-byte header each.
         let inline = MemoryLayout<MegolmInboundSession>.size
-        #expect(inline <= 32)
-        #expect(inline + 2 * 32 + 128 + 32 <= 250)
+        #expect(inline <= 48)
+        #expect(inline + 3 * 32 + 2 * 128 + 32 <= 440)
     }
 }
