@@ -11,7 +11,10 @@ extension SyncDigest {
         else { return nil }
         let content: IncomingMessage.Content
         if let stateKey = e["state_key"] {
-            guard stateKey.string != nil, c.object != nil else { return nil }
+            // Memberships are not room changes to announce: an invitation was announced from the
+            // invite's stripped state, and the same invite in the joined room's timeline would
+            // count it a second time.
+            guard stateKey.string != nil, c.object != nil, type != "m.room.member" else { return nil }
             content = type == "m.room.tombstone" ? .roomReplaced : .roomChanged
         } else {
             switch type {

@@ -262,6 +262,16 @@ struct SyncDigestPushRuleTests {
         #expect(try read([notice], rules: own(override: [notices])).map(\.content) == [.text("build passed")])
     }
 
+    /// The invitation was announced from the invite's stripped state; once the room is joined,
+    /// the same invite in its timeline must not be announced a second time.
+    @Test func anInviteInAJoinedRoomsTimelineIsNotAnnouncedAgain() throws {
+        let invite: JSONValue = ["type": "m.room.member", "state_key": "@alice:x", "event_id": "$i", "sender": "@bob:x",
+                                 "content": ["membership": "invite", "displayname": "Alice"]]
+        let message: JSONValue = ["type": "m.room.message", "event_id": "$1", "sender": "@bob:x",
+                                  "content": ["msgtype": "m.text", "body": "hi"]]
+        #expect(try read([invite, message]).map(\.eventID) == ["$1"])
+    }
+
     @Test func aStateEventIsShownInARoomWhoseRuleNotifies() throws {
         let topic: JSONValue = ["type": "m.room.topic", "state_key": "", "event_id": "$s", "sender": "@bob:x",
                                 "content": ["topic": "Friday"]]
