@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import herald_env as he
@@ -26,10 +25,17 @@ def start_unlocked_keyring(bus: he.DBusDaemon, root: Path) -> subprocess.Popen:
                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     keyring.stdin.write(b"herald-test-password")
     keyring.stdin.close()
+    def default_collection() -> bool:
+        # The login collection is made just after the name is taken: wait for it to be the default.
+        if not bus.name_has_owner("org.freedesktop.secrets"):
+            return False
+        (path,) = bus.call("org.freedesktop.secrets", "/org/freedesktop/secrets",
+                           "org.freedesktop.Secret.Service", "ReadAlias", "s", ("default",))
+        return path != "/"
+
     try:
-        he.wait_until(lambda: bus.name_has_owner("org.freedesktop.secrets"), 15, what="the Secret Service")
+        he.wait_until(default_collection, 15, what="the Secret Service and its login collection")
     except TimeoutError:
         keyring.terminate()
         raise
-    time.sleep(0.5)  # the login collection is made just after the name is taken
     return keyring
