@@ -1,7 +1,8 @@
 # Herald — build, test, demo.
 #   make deps    Debian packages and the test virtualenv (.venv)   scripts/install-deps.sh
 #   make build   swift build
-#   make test    deps, Swift unit tests, then the integration tests (real Synapse, D-Bus, heraldd)
+#   make test    deps, Swift unit tests, the release build, then the integration tests (real Synapse,
+#                D-Bus, heraldd; the release build too)
 #   make demo    deps, build, then scripts/demo.sh (Synapse + heraldd + dunst on Xvfb, screenshot)
 #   make clean   Swift build products, demo output, Python caches (keeps .venv and fetched packages)
 #   make man     build, then rewrite the generated parts of man/*.{1,8} from the argument parsers
@@ -21,6 +22,9 @@ endif
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?= -v
+# Release builds link the Swift runtime and Foundation into the binaries: they run without the
+# toolchain, and heraldd maps only the parts it uses instead of whole shared libraries.
+RELEASE_FLAGS := -c release --static-swift-stdlib
 
 .PHONY: all deps build man test unit-test integration-test demo bench clean install uninstall
 
@@ -42,18 +46,21 @@ man: build
 test: deps
 	swift build --build-tests
 	swift test --skip-build
+	swift build $(RELEASE_FLAGS)
 	$(MAKE) --no-print-directory integration-test
 
-# Runs the integration tests against whatever is built (no deps, no build).
+# Runs the integration tests against whatever is built (no deps, no build): the debug build, and
+# the release build for test_release_build.py.
 integration-test:
 	bin="$$(swift build --show-bin-path)"; \
-	HERALD_BIN_DIR="$$bin" $(PYTHON) -m pytest tests/integration $(PYTEST_ARGS)
+	HERALD_BIN_DIR="$$bin" HERALD_RELEASE_BIN_DIR="$$(swift build $(RELEASE_FLAGS) --show-bin-path)" \
+		$(PYTHON) -m pytest tests/integration $(PYTEST_ARGS)
 
-# The performance budget (DESIGN.md) against a bare Python /sync loop, on a release build.
-# BENCH_ARGS=--quick for a two-minute smoke run.
+# The performance budget (issue figures, DESIGN.md) against a bare Python /sync loop, on a release
+# build. BENCH_ARGS=--quick for a smoke run of about four minutes.
 bench: deps
-	swift build -c release
-	HERALD_BIN_DIR="$$(swift build -c release --show-bin-path)" $(PYTHON) bench/bench.py $(BENCH_ARGS)
+	swift build $(RELEASE_FLAGS)
+	HERALD_BIN_DIR="$$(swift build $(RELEASE_FLAGS) --show-bin-path)" $(PYTHON) bench/bench.py $(BENCH_ARGS)
 
 demo: deps build
 	HERALD_DEMO_SKIP_SETUP=1 scripts/demo.sh
@@ -68,6 +75,7 @@ PREFIX ?= $(HOME)/.local
 DESTDIR ?=
 # debug only for the install test, which must not wait for a second, optimised build.
 SWIFT_CONFIGURATION ?= release
+BUILD_FLAGS = -c $(SWIFT_CONFIGURATION) $(if $(filter release,$(SWIFT_CONFIGURATION)),--static-swift-stdlib)
 # systemd's user unit search path: ~/.config/systemd/user for a home install, else
 # PREFIX/lib/systemd/user (/usr/local/lib/systemd/user is searched for every user).
 ifeq ($(abspath $(PREFIX)),$(abspath $(HOME)/.local))
@@ -88,8 +96,8 @@ install:
 		echo "install: under sudo, give a system prefix (sudo make install PREFIX=/usr/local), or run make install without sudo" >&2; \
 		exit 2; \
 	fi
-	$(AS_OWNER); as_owner swift build -c $(SWIFT_CONFIGURATION); \
-	$(INSTALL_VARS) scripts/install.sh install "$$(as_owner swift build -c $(SWIFT_CONFIGURATION) --show-bin-path)"
+	$(AS_OWNER); as_owner swift build $(BUILD_FLAGS); \
+	$(INSTALL_VARS) scripts/install.sh install "$$(as_owner swift build $(BUILD_FLAGS) --show-bin-path)"
 
 uninstall:
 	$(INSTALL_VARS) scripts/install.sh uninstall

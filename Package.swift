@@ -26,7 +26,7 @@ let package = Package(
 
         // heraldd's global executor: a fixed pthread pool instead of libdispatch's, whose
         // worker-pool monitor would wake the idle daemon once a second.
-        .target(name: "HeraldExecutor", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "HeraldExecutor"),
 
         // Pure domain logic: no I/O.
         .target(name: "HeraldCore", swiftSettings: strict),

@@ -1,7 +1,6 @@
 #define _GNU_SOURCE
 #include "herald_executor.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +13,12 @@ typedef struct { void *identity; uintptr_t implementation; } ExecutorRef;
 typedef SWIFTCC void (*enqueue_original)(Job *);
 typedef SWIFTCC void (*enqueue_hook)(Job *, enqueue_original);
 typedef SWIFTCC void (*job_run_fn)(Job *, ExecutorRef);
+
+/* The runtime's hook and job entry point. They are bound by the linker, not looked up with dlsym:
+   a statically linked runtime does not export them, and dlsym would find nothing. Weak, so that a
+   runtime without them leaves both null and heraldd keeps the default executor. */
+extern enqueue_hook swift_task_enqueueGlobal_hook __attribute__((weak));
+extern SWIFTCC void swift_job_run(Job *, ExecutorRef) __attribute__((weak));
 
 static job_run_fn job_run;
 static enqueue_hook *hook;
@@ -90,8 +95,8 @@ int herald_executor_install(unsigned threads) {
         pthread_mutex_unlock(&lock);
         return 1;
     }
-    hook = dlsym(RTLD_DEFAULT, "swift_task_enqueueGlobal_hook");
-    job_run = (job_run_fn)dlsym(RTLD_DEFAULT, "swift_job_run");
+    hook = &swift_task_enqueueGlobal_hook;
+    job_run = swift_job_run;
     if (!hook || !job_run || *hook || threads == 0) {
         pthread_mutex_unlock(&lock);
         return 0;
