@@ -6,7 +6,7 @@
 /// The pattern is a chain of positions; the set of positions reached so far is a bit set moved
 /// one Unicode scalar at a time (shift-and). Time is value length × pattern length / 64, with no
 /// backtracking, so a long body against a hostile pattern stays cheap.
-struct PushGlob {
+struct PushGlob: Sendable {
     /// Number of pattern tokens; bit `count` is the accepting position.
     private let count: Int
     private let words: Int

@@ -38,29 +38,44 @@ public struct PushContext: Sendable, Equatable {
     }
 }
 
-/// Runs a user's push rules over room events (MATRIX.md §6). Pure: no I/O.
+/// Runs a user's push rules over room events (MATRIX.md §6). Pure: no I/O. The rules' globs are
+/// compiled here, once: keep the evaluator for as long as the rules hold, not one per event.
 public struct PushRuleEvaluator: Sendable {
-    public var rules: PushRuleSet
+    public let rules: PushRuleSet
+    /// Every pattern of the rules (content rules' and `event_match` conditions'), compiled.
+    private let globs: [String: PushGlob]
 
     public init(rules: PushRuleSet) {
         self.rules = rules
+        var globs: [String: PushGlob] = [:]
+        for kind in PushRuleKind.allCases {
+            for rule in rules[kind] {
+                if let p = rule.pattern { globs[p] = globs[p] ?? PushGlob(p) }
+                for case .eventMatch(_, let p) in rule.conditions { globs[p] = globs[p] ?? PushGlob(p) }
+            }
+        }
+        self.globs = globs
     }
 
     /// The legacy mention rules Synapse skips when the event has `m.mentions`.
-    static let legacyMentionRules: Set<String> = [
-        "override/.m.rule.contains_display_name", "override/.m.rule.roomnotif", "content/.m.rule.contains_user_name",
-    ]
+    static func isLegacyMention(_ kind: PushRuleKind, _ ruleID: String) -> Bool {
+        switch kind {
+        case .override: ruleID == ".m.rule.contains_display_name" || ruleID == ".m.rule.roomnotif"
+        case .content: ruleID == ".m.rule.contains_user_name"
+        case .room, .sender, .underride: false
+        }
+    }
 
     /// What `event` should do: never anything for the user's own events; otherwise the actions
     /// of the first enabled rule that matches, kinds in order override → content → room →
     /// sender → underride; nothing when no rule matches.
     public func evaluate(event: PushEvent, context: PushContext) -> PushActions {
         guard event.sender != context.me.rawValue else { return .none }
-        let match = EventMatcher(event: event, context: context)
+        let match = EventMatcher(event: event, context: context, globs: globs)
         let hasMentions = event.content["m.mentions"] != nil
         for kind in PushRuleKind.allCases {
             for rule in rules[kind] where rule.enabled {
-                if hasMentions && Self.legacyMentionRules.contains("\(kind.rawValue)/\(rule.ruleID)") { continue }
+                if hasMentions && Self.isLegacyMention(kind, rule.ruleID) { continue }
                 let matches: Bool
                 switch kind {
                 case .override, .underride: matches = rule.conditions.allSatisfy(match.holds)
@@ -93,21 +108,25 @@ public struct PushRuleEvaluator: Sendable {
 private struct EventMatcher {
     let event: PushEvent
     let context: PushContext
+    let globs: [String: PushGlob]
     /// `content.body` folded for matching, when it is a string.
     let body: [Unicode.Scalar]?
 
-    init(event: PushEvent, context: PushContext) {
+    init(event: PushEvent, context: PushContext, globs: [String: PushGlob]) {
         self.event = event
         self.context = context
+        self.globs = globs
         body = event.content["body"]?.string.map(PushGlob.fold)
     }
+
+    func glob(_ pattern: String) -> PushGlob { globs[pattern] ?? PushGlob(pattern) }
 
     func holds(_ condition: PushCondition) -> Bool {
         switch condition {
         case .eventMatch(let key, let pattern):
             // Only strings match, even for `*`.
             guard let value = event.value(at: key)?.string else { return false }
-            let glob = PushGlob(pattern)
+            let glob = glob(pattern)
             if key == "content.body", let body { return glob.matchesWords(in: body) }
             return glob.matchesWhole(value)
         case .eventPropertyIs(let key, let expected):
@@ -128,7 +147,7 @@ private struct EventMatcher {
 
     func bodyContains(_ pattern: String) -> Bool {
         guard let body else { return false }
-        return PushGlob(pattern).matchesWords(in: body)
+        return glob(pattern).matchesWords(in: body)
     }
 
     /// `is`: `==N`, `<N`, `>N`, `<=N`, `>=N` or a bare `N` (==). Anything else never matches.

@@ -5,9 +5,9 @@ extension SyncDigest {
     /// by the same rules as a sync answer's timeline: the user's push rules, never the user's
     /// own events, and only events Herald has words for (`message(from:)`).
     public static func notifyingCount(
-        _ events: [JSONValue], roomID: String, room: RoomInfo, me: UserID, myName: String?, rules: PushRuleSet?
+        _ events: [JSONValue], roomID: String, room: RoomInfo, me: UserID, myName: String?, rules: PushRuleEvaluator?
     ) -> Int {
-        let evaluator = PushRuleEvaluator(rules: rules ?? PushRuleSet.defaults(for: me))
+        let evaluator = rules ?? PushRuleEvaluator(rules: PushRuleSet.defaults(for: me))
         let context = PushContext(me: me, displayName: myName, joinedMemberCount: room.joinedMembers,
                                   powerLevels: room.powerLevels, creators: Set(room.creators), roomVersion: room.roomVersion)
         return events.filter { e in

@@ -61,7 +61,7 @@ public struct SyncDigest: Sendable {
     public static func read(
         _ sync: JSONValue, me: UserID, known: [String: RoomInfo],
         displayName: (String, String) -> String?, notify: Bool,
-        rules: PushRuleSet? = nil
+        rules: PushRuleEvaluator? = nil
     ) throws -> SyncDigest {
         guard let next = sync["next_batch"]?.string, !next.isEmpty, next.utf8.count < 4096 else {
             throw MatrixError.badResponse("no next_batch in the sync answer")
@@ -76,8 +76,8 @@ public struct SyncDigest: Sendable {
             default: break
             }
         }
-        let evaluator = PushRuleEvaluator(rules: d.pushRules.map { PushRuleSet(accountData: $0, userID: me) }
-                                          ?? rules ?? PushRuleSet.defaults(for: me))
+        let evaluator = d.pushRules.map { PushRuleEvaluator(rules: PushRuleSet(accountData: $0, userID: me)) }
+            ?? rules ?? PushRuleEvaluator(rules: PushRuleSet.defaults(for: me))
         if let direct {
             for (id, info) in known where info.isDirect != direct.contains(id) {
                 var changed = info

@@ -41,7 +41,7 @@ struct AccountLoop: Sendable {
         var state = ""
         // Push rules: fetched once (a restarted daemon's incremental sync does not repeat them),
         // then replaced whenever m.push_rules account data arrives.
-        var rules: PushRuleSet?
+        var rules: PushRuleEvaluator?
 
         func enter(_ new: String, reason: String? = nil) {
             guard new != state || reason != nil else { return }
@@ -71,7 +71,7 @@ struct AccountLoop: Sendable {
             do {
                 let client = try await session.client()
                 if rules == nil, since != nil, let json = try? await client.pushRules() {
-                    rules = PushRuleSet(accountData: json, userID: me)
+                    rules = PushRuleEvaluator(rules: PushRuleSet(accountData: json, userID: me))
                 }
                 if filterID == nil {
                     let id = try await client.uploadFilter(userID: me.rawValue, filter: SyncDigest.filter)
@@ -97,7 +97,7 @@ struct AccountLoop: Sendable {
                 let digest = try SyncDigest.read(json, me: me, known: known, displayName: { room, member in
                     try? store.displayName(of: member, in: room, for: me)
                 }, notify: !first, rules: rules)
-                if let fresh = digest.pushRules { rules = PushRuleSet(accountData: fresh, userID: me) }
+                if let fresh = digest.pushRules { rules = PushRuleEvaluator(rules: PushRuleSet(accountData: fresh, userID: me)) }
                 let unreadHints = await GapCount.hints(digest, since: since, client: client, me: me, rules: rules, store: store)
                 let commit = SyncCommit(userID: me, nextBatch: digest.nextBatch, rooms: digest.rooms, members: digest.members,
                                         messages: digest.messages, leftRooms: digest.leftRooms, crypto: decrypted.commit)

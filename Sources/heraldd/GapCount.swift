@@ -14,7 +14,7 @@ enum GapCount {
     static let maxRooms = 50
 
     /// For each room with a gap: the messages new to Herald, in the gap and in the timeline.
-    static func hints(_ digest: SyncDigest, since: String?, client: MatrixClient, me: UserID, rules: PushRuleSet?,
+    static func hints(_ digest: SyncDigest, since: String?, client: MatrixClient, me: UserID, rules: PushRuleEvaluator?,
                       store: AppDatabase) async -> [String: Int] {
         guard let since, !digest.gaps.isEmpty else { return digest.unreadHints }
         let gaps = digest.gaps.prefix(maxRooms).map { roomID, prev in
@@ -38,7 +38,7 @@ enum GapCount {
 
     /// The gap's notifying events, or nil when it cannot be paged through.
     private static func count(roomID: String, from: String, to: String, room: RoomInfo, myName: String?,
-                              client: MatrixClient, me: UserID, rules: PushRuleSet?) async -> Int? {
+                              client: MatrixClient, me: UserID, rules: PushRuleEvaluator?) async -> Int? {
         var total = 0
         var token: String? = from
         for _ in 0..<maxPages {

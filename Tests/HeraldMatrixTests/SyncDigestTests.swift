@@ -188,7 +188,7 @@ struct SyncDigestPushRuleTests {
     @Test func aRoomMutedByAPushRuleNotifiesNothingAndNewRulesTakeOverAtOnce() throws {
         let muted: JSONValue = ["global": ["override": [], "content": [], "sender": [], "underride": [],
                                            "room": [["rule_id": "!r:x", "default": false, "enabled": true, "actions": []]]]]
-        let rules = PushRuleSet(accountData: muted, userID: me)
+        let rules = PushRuleEvaluator(rules: PushRuleSet(accountData: muted, userID: me))
         let d = try SyncDigest.read(sync([plain, mention]), me: me, known: [:], displayName: { _, _ in nil }, notify: true, rules: rules)
         #expect(d.messages.map(\.eventID) == ["$m"])
         let fresh = try SyncDigest.read(sync([plain], accountData: [["type": "m.push_rules", "content": muted]]),
@@ -207,7 +207,7 @@ struct SyncDigestPushRuleTests {
     }
 
     func read(_ events: [JSONValue], rules: JSONValue? = nil) throws -> [IncomingMessage] {
-        let set = rules.map { PushRuleSet(accountData: $0, userID: me) }
+        let set = rules.map { PushRuleEvaluator(rules: PushRuleSet(accountData: $0, userID: me)) }
         return try SyncDigest.read(sync(events), me: me, known: [:], displayName: { _, _ in nil }, notify: true, rules: set).messages
     }
 
