@@ -76,6 +76,17 @@ struct LenientJSONTests {
 
     @Test func readsWhatFoundationReads() throws {
         let text = #"{"a":[1,-2.5,3e2,0,true,false,null],"b":{"c":"d\u00e9\t","e":[]},"f":{},"g":"ü","n":1.7976931348623157e308}"#
-        #expect(try LenientJSON.parse(Array(text.utf8)).value == JSONValue.decode(Array(text.utf8)))
+        #expect(try LenientJSON.parse(Array(text.utf8)).value == JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)))
+    }
+
+    @Test func decodeRefusesWhatAnAnswerWouldTolerate() throws {
+        #expect(try JSONValue.decode(Array(#"{"type":"m.room.message","content":{"body":"é"}}"#.utf8))["content"]?["body"] == "é")
+        let notUTF8 = Array(#"{"content":{"body":"#.utf8) + [0x22, 0xFF, 0x22] + Array("}}".utf8)
+        let controlCharacter = Array(#"{"body":"a"#.utf8) + [0x01] + Array(#""}"#.utf8)
+        let tooDeep = Array((String(repeating: "[", count: 101) + String(repeating: "]", count: 101)).utf8)
+        let damagedEvent = Array(#"{"events":[{"a":"#.utf8) + [0x22, 0xFF, 0x22] + Array("}]}".utf8)
+        for bytes in [notUTF8, controlCharacter, tooDeep, damagedEvent, Array("{".utf8)] {
+            #expect(throws: LenientJSON.SyntaxError.self) { try JSONValue.decode(bytes) }
+        }
     }
 }
