@@ -18,6 +18,10 @@ struct AccountCrypto: Sendable {
     private(set) var account: OlmAccount
     /// Sender devices' Ed25519 keys by their Curve25519 key, from `/keys/query` (self-signature checked).
     private var deviceKeys: [String: String] = [:]
+    /// The group sessions used last, as stored: moves on with `committed`, like the account.
+    private(set) var groupCache = GroupSessionCache()
+    /// Whether encrypted events may wait for their key: the store is asked only then.
+    private(set) var awaited = AwaitedKeys.unknown
 
     /// One-time keys Herald keeps on the server; it tops up below half of this.
     static let oneTimeKeyTarget = OlmLimits.maxPublishedOneTimeKeys
@@ -85,6 +89,9 @@ struct AccountCrypto: Sendable {
         var sync: JSONValue
         var commit = CryptoCommit()
         var account: OlmAccount?
+        /// The group session cache once the commit is written.
+        var groupCache: GroupSessionCache?
+        var awaited = AwaitedKeys.unknown
         /// Notifications of late-keyed events to show with their text.
         var changes: [MessageChange] = []
     }
@@ -106,6 +113,8 @@ struct AccountCrypto: Sendable {
         var out = Outcome(sync: DeviceCryptoEvents.mapTimelines(sync) { roomID, event in pass.roomEvent(event, roomID: roomID) })
         out.changes = await pass.lateKeys(client: client)
         out.commit = try pass.commit()
+        out.groupCache = pass.cacheAfterCommit()
+        out.awaited = pass.awaited
         if pass.account.pickle() != account.pickle() {
             out.account = pass.account
             out.commit.account = try sealer.seal(bytes: pass.account.pickle(), for: me, purpose: "olm-account")
@@ -116,6 +125,9 @@ struct AccountCrypto: Sendable {
     /// The answer's state is stored: the account in memory is the stored one again.
     mutating func committed(_ outcome: Outcome) {
         if let next = outcome.account { account = next }
+        if let next = outcome.groupCache { groupCache = next }
+        awaited = outcome.awaited
+        awaited.committed(added: outcome.commit.awaiting.count)
     }
 
     /// To-device events handled per answer (servers send about 100).

@@ -9,14 +9,18 @@ extension DecryptionPass {
     /// lacks are read from the key backup, when a key for it is kept (KeyBackupReader). So are
     /// the sessions of earlier events still waiting for their key (the user's other device may
     /// have backed it up since): found, they go the late-key way and their notification shows
-    /// the text.
+    /// the text. The store is asked for those only while some may wait (`AwaitedKeys`).
     mutating func keysFromBackup(_ sync: JSONValue, client: MatrixClient) async {
         var missing: [KeyBackupReader.Missing] = []
         for m in KeyBackupReader.missing(sync) where !hasSession(roomID: m.roomID, sessionID: m.sessionID) {
             missing.append(m)
         }
-        let waiting = (try? store.awaitedSessions(of: me, since: now - AppDatabase.CryptoLimits.awaitingSeconds,
-                                                  limit: KeyBackupReader.maxLookups)) ?? []
+        var waiting: [AwaitingEvent] = []
+        if awaited.mayWait, let found = try? store.awaitedSessions(of: me, since: now - AppDatabase.CryptoLimits.awaitingSeconds,
+                                                                  limit: KeyBackupReader.maxLookups) {
+            waiting = found
+            awaited.looked(found: found.count)
+        }
         var earlier: [String: AwaitingEvent] = [:]
         for w in waiting where !hasSession(roomID: w.roomID, sessionID: w.sessionID)
             && !missing.contains(where: { $0.roomID == w.roomID && $0.sessionID == w.sessionID }) {

@@ -5,11 +5,12 @@ import HeraldMatrix
 import HeraldStore
 import Logging
 
-/// The decryption of one /sync answer: sessions are read from the store as needed and changed
-/// here, and `commit()` gathers what changed. Failures are logged with their reason (a
-/// `CryptoError` names the rule, never a key) and leave the event as it came.
+/// The decryption of one /sync answer: sessions are taken from the account's cache or read from
+/// the store as needed and changed here, and `commit()` gathers what changed. Failures are
+/// logged with their reason (a `CryptoError` names the rule, never a key) and leave the event as
+/// it came.
 struct DecryptionPass {
-    struct GroupKey: Hashable { let roomID: String, sessionID: String }
+    typealias GroupKey = GroupSessionCache.Key
 
     let me: UserID
     let store: AppDatabase
@@ -18,6 +19,10 @@ struct DecryptionPass {
     let now: Double
     private(set) var account: OlmAccount
     private var olmSessions: [String: [OlmSession]] = [:]
+    /// The sessions as the store holds them, most recently used kept (AccountCrypto's).
+    private(set) var cache: GroupSessionCache
+    /// Whether events may wait for a key, as the account knows it (AccountCrypto's).
+    var awaited: AwaitedKeys
     private var groups: [GroupKey: GroupSessionRecord] = [:]
     private var changedGroups: Set<GroupKey> = []
     /// Sessions that got a key (new or better) in this answer, for the events waiting for it.
@@ -35,6 +40,8 @@ struct DecryptionPass {
         logger = log
         self.now = now
         account = crypto.account
+        cache = crypto.groupCache
+        awaited = crypto.awaited
     }
 
     // MARK: to-device
@@ -209,7 +216,11 @@ struct DecryptionPass {
     }
 
     private mutating func group(_ k: GroupKey) -> GroupSessionRecord? {
-        if let cached = groups[k] { return cached }
+        if let inPass = groups[k] { return inPass }
+        if let cached = cache.get(k) {
+            groups[k] = cached
+            return cached
+        }
         do {
             guard let stored = try store.groupSession(of: me, roomID: k.roomID, sessionID: k.sessionID) else { return nil }
             let record = try GroupSessionRecord(
@@ -269,5 +280,12 @@ struct DecryptionPass {
                 sealed: try sealer.seal(bytes: record.bytes(), for: me, purpose: Self.megolmPurpose(k.roomID))))
         }
         return c
+    }
+
+    /// The cache once `commit()` is written: every session this answer used, as now stored.
+    func cacheAfterCommit() -> GroupSessionCache {
+        var next = cache
+        for (k, record) in groups { next.put(k, record) }
+        return next
     }
 }
