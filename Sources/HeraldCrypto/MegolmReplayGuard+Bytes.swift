@@ -8,12 +8,17 @@ extension MegolmReplayGuard {
     static let maxBytes = 8 + MegolmLimits.replayIndicesPerSession * (5 + MegolmLimits.maxEventIDBytes)
 
     func bytes() -> [UInt8] {
-        var out: [UInt8] = [Self.bytesFormat, floor == nil ? 0 : 1]
-        out += Self.u32(floor ?? 0)
-        out += [UInt8(eventIDs.count >> 8), UInt8(truncatingIfNeeded: eventIDs.count)]
-        for index in eventIDs.keys.sorted() {
-            let id = Array(eventIDs[index]!.utf8)
-            out += Self.u32(index) + [UInt8(id.count)] + id
+        var out: [UInt8] = []
+        out.reserveCapacity(8 + eventIDs.reduce(0) { $0 + 5 + $1.value.utf8.count })
+        out.append(Self.bytesFormat)
+        out.append(floor == nil ? 0 : 1)
+        Self.append(floor ?? 0, to: &out)
+        out.append(UInt8(eventIDs.count >> 8))
+        out.append(UInt8(truncatingIfNeeded: eventIDs.count))
+        for (index, id) in eventIDs.sorted(by: { $0.key < $1.key }) {
+            Self.append(index, to: &out)
+            out.append(UInt8(id.utf8.count))
+            out.append(contentsOf: id.utf8)
         }
         return out
     }
@@ -44,8 +49,8 @@ extension MegolmReplayGuard {
 
     private static let damaged = CryptoError.malformed("Megolm replay guard")
 
-    private static func u32(_ v: UInt32) -> [UInt8] {
-        (0..<4).map { UInt8(truncatingIfNeeded: v >> (24 - 8 * UInt32($0))) }
+    private static func append(_ v: UInt32, to out: inout [UInt8]) {
+        for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt32(shift))) }
     }
 
     private struct Reader {
