@@ -17,13 +17,13 @@ extension AppDatabase {
     }
 
     public func accounts() throws -> [StoredAccount] {
-        try writer.read { db in
+        try query { db in
             try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM account ORDER BY userID")).compactMap(Self.account(from:))
         }
     }
 
     public func account(_ id: UserID) throws -> StoredAccount? {
-        try writer.read { db in
+        try query { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM account WHERE userID = ?"),
                 arguments: [id.rawValue]).flatMap(Self.account(from:))
         }
@@ -71,13 +71,13 @@ extension AppDatabase {
     }
 
     public func setting(_ key: String) throws -> String? {
-        try writer.read { db in try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM setting WHERE key = ?"),
+        try query { db in try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM setting WHERE key = ?"),
             arguments: [key]) }
     }
 
     /// Whether the account's messages pop up: notifications on globally and for the account.
     public func notificationsEnabled(for id: UserID) throws -> Bool {
-        try writer.read { db in
+        try query { db in
             try Bool.fetchOne(db.cachedStatement(sql: """
                 SELECT COALESCE((SELECT value FROM setting WHERE key = 'notifications'), 'on') != 'off'
                    AND COALESCE((SELECT notificationsEnabled FROM account WHERE userID = ?), 1)
@@ -108,7 +108,7 @@ extension AppDatabase {
 
     public func account(withDiscreetNotification notificationID: UInt32) throws -> UserID? {
         guard notificationID != 0 else { return nil }
-        return try writer.read { db in
+        return try query { db in
             try String.fetchOne(db.cachedStatement(sql: "SELECT userID FROM account WHERE discreetNotificationID = ?"),
                 arguments: [Int64(notificationID)])
                 .flatMap(UserID.init)
@@ -125,7 +125,7 @@ extension AppDatabase {
     // MARK: PIN
 
     public func pinRecord(_ id: UserID) throws -> PinRecord? {
-        try writer.read { db in
+        try query { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT pinSalt, pinHash, pinFailures, pinLockedUntil, pinLastWrong, pinLastWrongAt FROM account WHERE userID = ?
                 """), arguments: [id.rawValue]) else { return nil }
@@ -182,7 +182,7 @@ extension AppDatabase {
     }
 
     public func pendingLogouts() throws -> [PendingLogout] {
-        try writer.read { db in
+        try query { db in
             try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM pendingLogout ORDER BY id")).map { row in
                 let token: Data = row["accessToken"]
                 return PendingLogout(id: row["id"], userID: row["userID"], homeserver: row["homeserver"],

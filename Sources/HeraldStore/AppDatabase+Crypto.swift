@@ -222,7 +222,7 @@ extension AppDatabase {
     }
 
     public func olmAccount(of id: UserID) throws -> [UInt8]? {
-        try writer.read { db in
+        try query { db in
             try Data.fetchOne(db.cachedStatement(sql: "SELECT pickle FROM olmAccount WHERE userID = ?"),
                 arguments: [id.rawValue]).map { [UInt8]($0) }
         }
@@ -230,14 +230,14 @@ extension AppDatabase {
 
     /// The sealed sessions held for a sender key, most recently used first.
     public func olmSessions(of id: UserID, senderKey: String) throws -> [[UInt8]] {
-        try writer.read { db in
+        try query { db in
             try Data.fetchAll(db.cachedStatement(sql: "SELECT pickle FROM olmSession WHERE userID = ? AND senderKey = ? ORDER BY rank"),
                               arguments: [id.rawValue, senderKey]).map { [UInt8]($0) }
         }
     }
 
     public func groupSession(of id: UserID, roomID: String, sessionID: String) throws -> StoredGroupSession? {
-        try writer.read { db in
+        try query { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT senderKey, sender, pickle FROM groupSession WHERE userID = ? AND roomID = ? AND sessionID = ?
                 """), arguments: [id.rawValue, roomID, sessionID]) else { return nil }
@@ -249,7 +249,7 @@ extension AppDatabase {
 
     /// Events of this session still waiting for its key, received after `since`.
     public func awaitingEvents(of id: UserID, roomID: String, sessionID: String, since: Double) throws -> [AwaitingEvent] {
-        try writer.read { db in
+        try query { db in
             try String.fetchAll(db.cachedStatement(sql: """
                 SELECT eventID FROM awaitingKey WHERE userID = ? AND roomID = ? AND sessionID = ? AND receivedAt >= ?
                 ORDER BY receivedAt, rowid
@@ -261,7 +261,7 @@ extension AppDatabase {
 
     /// The newest withheld-key notice of the account received after `since`, if any.
     public func latestWithheld(of id: UserID, since: Double = 0) throws -> WithheldKey? {
-        try writer.read { db in
+        try query { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT roomID, sessionID, code, sender FROM keyWithheld WHERE userID = ? AND receivedAt >= ?
                 ORDER BY receivedAt DESC, rowid DESC LIMIT 1
@@ -272,7 +272,7 @@ extension AppDatabase {
 
     /// Rows of encryption state the account has, all tables together (for tests and `doctor`).
     public func cryptoRowCount(of id: UserID) throws -> Int {
-        try writer.read { db in
+        try query { db in
             var n = 0
             for table in ["olmAccount", "olmSession", "groupSession", "awaitingKey", "keyWithheld"] {
                 n += try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM \(table) WHERE userID = ?"),

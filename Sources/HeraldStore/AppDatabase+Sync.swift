@@ -42,7 +42,7 @@ extension AppDatabase {
     }
 
     public func rooms(of id: UserID) throws -> [String: RoomInfo] {
-        try writer.read { db in
+        try query { db in
             var out: [String: RoomInfo] = [:]
             for row in try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT roomID, name, joinedMembers, isDirect, powerLevels, creators, roomVersion, serverUnread FROM room WHERE userID = ?
@@ -56,7 +56,7 @@ extension AppDatabase {
     }
 
     public func displayName(of member: String, in roomID: String, for id: UserID) throws -> String? {
-        try writer.read { db in
+        try query { db in
             try String.fetchOne(db.cachedStatement(sql: "SELECT displayName FROM member WHERE userID = ? AND roomID = ? AND memberID = ?"),
                                 arguments: [id.rawValue, roomID, member])
         }
@@ -64,7 +64,7 @@ extension AppDatabase {
 
     /// The newest recorded event of each of these rooms (real events only, not invitations).
     public func latestEvents(_ id: UserID, in rooms: [String]) throws -> [String: String] {
-        try writer.read { db in
+        try query { db in
             var out: [String: String] = [:]
             for roomID in rooms {
                 out[roomID] = try String.fetchOne(db.cachedStatement(sql: """
@@ -77,7 +77,7 @@ extension AppDatabase {
     }
 
     public func notificationStates(of id: UserID) throws -> [String: RoomNotificationState] {
-        try writer.read { db in
+        try query { db in
             var out: [String: RoomNotificationState] = [:]
             for row in try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT roomID, notificationID, notificationCount, notificationHighlight FROM room
@@ -171,7 +171,7 @@ extension AppDatabase {
 
     /// Ledger rows recorded but never shown (the daemon died in between), grouped by room.
     public func unshown(_ id: UserID) throws -> [String: [String]] {
-        try writer.read { db in
+        try query { db in
             var out: [String: [String]] = [:]
             for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT roomID, eventID FROM ledger WHERE userID = ? AND shown = 0 ORDER BY recordedAt"),
                                         arguments: [id.rawValue]) {
@@ -223,7 +223,7 @@ public struct NotifiedRoom: Sendable, Equatable {
 extension AppDatabase {
     public func room(showing notificationID: UInt32) throws -> NotifiedRoom? {
         guard notificationID != 0 else { return nil }
-        return try writer.read { db in
+        return try query { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT userID, roomID, lastEventID FROM room WHERE notificationID = ?"),
                                              arguments: [Int64(notificationID)]),
                   let id = UserID(row["userID"]) else { return nil }
@@ -248,7 +248,7 @@ extension AppDatabase {
 
     /// Rooms muted from a notification's action, still muted at `now`.
     public func mutedRooms(_ id: UserID, now: Double) throws -> Set<String> {
-        try writer.read { db in
+        try query { db in
             Set(try String.fetchAll(db.cachedStatement(sql: "SELECT roomID FROM room WHERE userID = ? AND mutedUntil > ?"),
                 arguments: [id.rawValue, now]))
         }

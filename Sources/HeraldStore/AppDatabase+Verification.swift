@@ -24,7 +24,7 @@ extension AppDatabase {
 
     /// The key backup Herald reads for the account: its version and the sealed private key.
     public func keyBackup(of id: UserID) throws -> (version: String, sealedKey: [UInt8])? {
-        try writer.read { db in
+        try query { db in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT backupVersion, backupKey FROM deviceVerification WHERE userID = ? AND backupKey IS NOT NULL
                 """, arguments: [id.rawValue]),
@@ -56,7 +56,7 @@ extension AppDatabase {
     /// The sessions that events received after `since` still wait for, newest first, each with
     /// one of its events: what the key backup may hold by now.
     public func awaitedSessions(of id: UserID, since: Double, limit: Int) throws -> [AwaitingEvent] {
-        try writer.read { db in
+        try query { db in
             try Row.fetchAll(db, sql: """
                 SELECT roomID, sessionID, MAX(eventID) AS eventID FROM awaitingKey WHERE userID = ? AND receivedAt >= ?
                 GROUP BY roomID, sessionID ORDER BY MAX(receivedAt) DESC LIMIT ?

@@ -26,6 +26,14 @@ public struct AppDatabase: Sendable {
         try Self.migrator.migrate(writer)
     }
 
+    /// A read outside any transaction. Every read Herald makes is one statement, atomic by itself,
+    /// or statements that need not agree with each other (a count per table, a room at a time): a
+    /// transaction would only add BEGIN and COMMIT, parsed and run again for every read, several
+    /// times per /sync answer.
+    func query<T>(_ body: (Database) throws -> T) throws -> T {
+        try writer.unsafeRead(body)
+    }
+
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1") { db in
