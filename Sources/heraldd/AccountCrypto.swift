@@ -22,6 +22,8 @@ struct AccountCrypto: Sendable {
     private(set) var groupCache = GroupSessionCache()
     /// Whether encrypted events may wait for their key: the store is asked only then.
     private(set) var awaited = AwaitedKeys.unknown
+    /// The key backup as last checked: answers while events wait do not each ask its version.
+    private(set) var backupCheck = KeyBackupCheck()
 
     /// One-time keys Herald keeps on the server; it tops up below half of this.
     static let oneTimeKeyTarget = OlmLimits.maxPublishedOneTimeKeys
@@ -92,6 +94,7 @@ struct AccountCrypto: Sendable {
         /// The group session cache once the commit is written.
         var groupCache: GroupSessionCache?
         var awaited = AwaitedKeys.unknown
+        var backupCheck: KeyBackupCheck?
         /// Notifications of late-keyed events to show with their text.
         var changes: [MessageChange] = []
     }
@@ -115,7 +118,9 @@ struct AccountCrypto: Sendable {
         out.commit = try pass.commit()
         out.groupCache = pass.cacheAfterCommit()
         out.awaited = pass.awaited
-        if pass.account.pickle() != account.pickle() {
+        out.backupCheck = pass.backupCheck
+        // Only a to-device message moves the Olm account on.
+        if !toDevice.isEmpty, pass.account.pickle() != account.pickle() {
             out.account = pass.account
             out.commit.account = try sealer.seal(bytes: pass.account.pickle(), for: me, purpose: "olm-account")
         }
@@ -128,6 +133,7 @@ struct AccountCrypto: Sendable {
         if let next = outcome.groupCache { groupCache = next }
         awaited = outcome.awaited
         awaited.committed(added: outcome.commit.awaiting.count)
+        if let next = outcome.backupCheck { backupCheck = next }
     }
 
     /// To-device events handled per answer (servers send about 100).

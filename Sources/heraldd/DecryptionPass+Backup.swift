@@ -31,7 +31,8 @@ extension DecryptionPass {
         guard !missing.isEmpty else { return }
         let key: KeyBackupKey?
         do {
-            key = try await KeyBackupReader.key(of: me, store: store, sealer: sealer, client: client, logger: logger)
+            key = try await KeyBackupReader.key(of: me, store: store, sealer: sealer, client: client, logger: logger,
+                                                check: &backupCheck, now: now)
         } catch {
             logger.info("key backup not read: \(error)")
             return

@@ -23,6 +23,8 @@ struct DecryptionPass {
     private(set) var cache: GroupSessionCache
     /// Whether events may wait for a key, as the account knows it (AccountCrypto's).
     var awaited: AwaitedKeys
+    /// The key backup as last checked (AccountCrypto's).
+    var backupCheck: KeyBackupCheck
     private var groups: [GroupKey: GroupSessionRecord] = [:]
     private var changedGroups: Set<GroupKey> = []
     /// Sessions that got a key (new or better) in this answer, for the events waiting for it.
@@ -42,6 +44,7 @@ struct DecryptionPass {
         account = crypto.account
         cache = crypto.groupCache
         awaited = crypto.awaited
+        backupCheck = crypto.backupCheck
     }
 
     // MARK: to-device

@@ -35,18 +35,31 @@ enum KeyBackupReader {
         return out
     }
 
-    /// The kept key, checked against the server's current backup; nil when none is kept or the
-    /// server has none. A key that no longer opens the current backup is dropped.
-    static func key(of id: UserID, store: AppDatabase, sealer: Sealer, client: MatrixClient, logger: Logger) async throws -> KeyBackupKey? {
-        guard let kept = try store.keyBackup(of: id) else { return nil }
-        guard let answer = try await client.keyBackupVersion() else { return nil }
+    /// The kept key, checked against the server's current backup (asked again only when `check`
+    /// has no recent answer for the kept version); nil when none is kept or the server has none.
+    /// A key that no longer opens the current backup is dropped.
+    static func key(of id: UserID, store: AppDatabase, sealer: Sealer, client: MatrixClient, logger: Logger,
+                    check: inout KeyBackupCheck, now: Double) async throws -> KeyBackupKey? {
+        guard let kept = try store.keyBackup(of: id) else {
+            check.forget()
+            return nil
+        }
+        var answer: JSONValue?
+        if check.current(keptVersion: kept.version, now: now) == nil {
+            guard let fresh = try await client.keyBackupVersion() else { return nil }
+            answer = fresh
+        }
         var raw = try sealer.open(bytes: kept.sealedKey, for: id, purpose: purpose)
         defer { Wipe.bytes(&raw) }
         do {
-            let current = try KeyBackupVersion(answer)
-            guard current.version == kept.version else { throw CryptoError.payloadMismatch("backup version") }
-            return try KeyBackupKey(sealedBytes: raw, for: current)
+            let current = try answer.map { try KeyBackupVersion($0) } ?? check.current(keptVersion: kept.version, now: now)
+            guard let current, current.version == kept.version else { throw CryptoError.payloadMismatch("backup version") }
+            let key = try KeyBackupKey(sealedBytes: raw, for: current)
+            // Only a fresh answer starts the wait for the next one.
+            if answer != nil { check.checked(current, now: now) }
+            return key
         } catch {
+            check.forget()
             logger.notice("the key backup was replaced: its kept key is dropped (verify again to read the new one): \(error)")
             try store.dropKeyBackup(id)
             return nil
