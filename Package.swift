@@ -8,8 +8,12 @@ let strict: [SwiftSetting] = [
 
 // The executables are linked by lld with packed relative relocations (DT_RELR, glibc 2.36): a
 // position-independent binary holds one relocation per pointer in its data, 2.3 MB as RELA
-// entries that the loader reads, and pages in, at every start; packed, they take a few KB.
-let packedRelocations: [LinkerSetting] = [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"])]
+// entries that the loader reads, and pages in, at every start; packed, they take a few KB. And
+// they export no symbols (swiftc asks for -export-dynamic): nothing loads them as a library, and
+// the 18,000 names of every package's public API were 1.5 MB of the loader's tables.
+let executableLinking: [LinkerSetting] = [.unsafeFlags([
+    "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic",
+])]
 
 let package = Package(
     name: "Herald",
@@ -94,11 +98,11 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: strict, linkerSettings: packedRelocations),
+            swiftSettings: strict, linkerSettings: executableLinking),
         .executableTarget(
             name: "heraldctl",
             dependencies: ["HeraldControl", "HeraldAutostart", "HeraldCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: strict, linkerSettings: packedRelocations),
+            swiftSettings: strict, linkerSettings: executableLinking),
 
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"], swiftSettings: strict),
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore"], swiftSettings: strict),
