@@ -36,7 +36,7 @@ extension AccountHealth {
         var out = info
         out.state = live.state
         out.reason = live.reason
-        out.since = Date(timeIntervalSince1970: live.since).ISO8601Format()
+        out.since = UTCTimestamp.iso8601(live.since)
         return out
     }
 }

@@ -500,7 +500,7 @@ actor Daemon: ControlHandler {
         let waiting = waitingForKey.contains(a.userID) ? sealer.waitingReason.map { "waiting for \(sealer.awaited): \($0)" } : nil
         return AccountInfo(id: a.userID.rawValue, homeserver: a.homeserver, deviceId: a.deviceID,
                     state: waiting == nil ? a.state : Self.waitingForKeyState,
-                    since: Date(timeIntervalSince1970: a.stateSince).ISO8601Format(), reason: waiting ?? a.stateReason,
+                    since: UTCTimestamp.iso8601(a.stateSince), reason: waiting ?? a.stateReason,
                     notifications: a.notificationsEnabled,
                     locked: a.state != "signed_out" && !unlocked.contains(a.userID), preview: a.preview,
                     encryption: Self.withheldNote(a.userID, store: store),

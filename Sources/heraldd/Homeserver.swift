@@ -13,7 +13,7 @@ enum Homeserver {
             throw ControlError.invalidHomeserver(homeserver: String(typed.prefix(80)), reason: "give the homeserver's address, e.g. https://matrix.example.org")
         }
         var base: String
-        if typed.contains("://") {
+        if typed.firstRange(of: "://") != nil {  // not Foundation's contains, which loads ICU
             base = try checked(typed)
         } else {
             base = try checked("https://" + typed)
