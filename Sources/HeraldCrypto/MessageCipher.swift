@@ -1,5 +1,4 @@
 import Crypto
-import _CryptoExtras
 
 /// The message cipher Olm and Megolm share (vodozemac `src/cipher/`): a secret expanded by
 /// HKDF-SHA-256 into an AES-256 key, an HMAC-SHA-256 key and an IV (80 bytes); the MAC, truncated
@@ -20,8 +19,7 @@ struct MessageCipher {
         let full = HMACSHA256.mac(key: keys[32..<64], authenticated)
         guard ConstantTime.equal(full.prefix(Self.macBytes), mac) else { throw CryptoError.badMAC }
         do {
-            return Array(try AES._CBC.decrypt(ciphertext, using: SymmetricKey(data: keys[0..<32]),
-                                              iv: AES._CBC.IV(ivBytes: keys[64..<80])))
+            return try AESCBC.decrypt(ciphertext, key: SymmetricKey(data: keys[0..<32]), iv: keys[64..<80])
         } catch {
             throw CryptoError.malformed("\(what) ciphertext (padding)")
         }
