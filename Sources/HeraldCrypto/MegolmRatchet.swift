@@ -44,8 +44,9 @@ struct MegolmRatchet: Sendable {
     }
 
     private mutating func rehash(from: Int, to: Int) {
-        let digest = HMACSHA256.mac(key: bytes[from * MegolmLimits.partBytes..<(from + 1) * MegolmLimits.partBytes], [UInt8(to)])
-        bytes.replaceSubrange(to * MegolmLimits.partBytes..<(to + 1) * MegolmLimits.partBytes, with: digest)
+        let key = SymmetricKey(data: bytes[from * MegolmLimits.partBytes..<(from + 1) * MegolmLimits.partBytes])
+        let digest = HMAC<SHA256>.authenticationCode(for: [UInt8(to)], using: key)
+        bytes.replaceSubrange(to * MegolmLimits.partBytes..<(to + 1) * MegolmLimits.partBytes, with: Array(digest))
     }
 
     /// Whether both hold the same state, compared in constant time.
