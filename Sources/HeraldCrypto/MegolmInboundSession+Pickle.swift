@@ -7,30 +7,31 @@ extension MegolmInboundSession {
     public static let pickleBytes = 2 + 2 * (4 + MegolmLimits.ratchetBytes) + MegolmLimits.publicKeyBytes
 
     public func pickled() -> [UInt8] {
-        var bytes: [UInt8] = [Self.pickleFormat, authenticity.rawValue]
-        bytes.reserveCapacity(Self.pickleBytes)
+        var w = PickleWriter(capacity: Self.pickleBytes)
+        w.u8(Self.pickleFormat)
+        w.u8(authenticity.rawValue)
         for r in [ratchet, latest] {
-            bytes += (0..<4).map { UInt8(truncatingIfNeeded: r.index >> (24 - 8 * UInt32($0))) }
-            bytes += r.bytes
+            w.u32(r.index)
+            w.raw(r.bytes)
         }
-        bytes += signingKey
-        return bytes
+        w.key(signingKey)
+        return w.bytes
     }
 
     public init(pickle bytes: [UInt8]) throws {
         guard bytes.count == Self.pickleBytes else { throw CryptoError.malformed("Megolm session pickle (length)") }
-        guard bytes[0] == Self.pickleFormat else { throw CryptoError.unsupported("Megolm session pickle format \(bytes[0])") }
-        guard let authenticity = MegolmKeyAuthenticity(rawValue: bytes[1]) else {
-            throw CryptoError.malformed("Megolm session pickle (authenticity)")
+        var r = PickleReader(bytes, what: "Megolm session")
+        let format = try r.u8()
+        guard format == Self.pickleFormat else { throw CryptoError.unsupported("Megolm session pickle format \(format)") }
+        guard let authenticity = MegolmKeyAuthenticity(rawValue: try r.u8()) else { throw r.malformed("authenticity") }
+        func ratchet() throws -> MegolmRatchet {
+            let index = try r.u32()
+            return try MegolmRatchet(bytes: r.raw(MegolmLimits.ratchetBytes), index: index)
         }
-        func ratchet(at start: Int) throws -> MegolmRatchet {
-            let index = bytes[start..<(start + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-            return try MegolmRatchet(bytes: bytes[(start + 4)..<(start + 4 + MegolmLimits.ratchetBytes)], index: index)
-        }
-        let second = 2 + 4 + MegolmLimits.ratchetBytes
-        try self.init(
-            ratchet: try ratchet(at: 2), latest: try ratchet(at: second),
-            signingKey: Array(bytes[(second + 4 + MegolmLimits.ratchetBytes)...]),
-            authenticity: authenticity)
+        let first = try ratchet()
+        let latest = try ratchet()
+        let signingKey = try r.key()
+        try r.finish()
+        try self.init(ratchet: first, latest: latest, signingKey: signingKey, authenticity: authenticity)
     }
 }

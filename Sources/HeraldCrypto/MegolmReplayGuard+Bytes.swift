@@ -8,60 +8,39 @@ extension MegolmReplayGuard {
     static let maxBytes = 8 + MegolmLimits.replayIndicesPerSession * (5 + MegolmLimits.maxEventIDBytes)
 
     func bytes() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(8 + eventIDs.reduce(0) { $0 + 5 + $1.value.utf8.count })
-        out.append(Self.bytesFormat)
-        out.append(floor == nil ? 0 : 1)
-        Self.append(floor ?? 0, to: &out)
-        out.append(UInt8(eventIDs.count >> 8))
-        out.append(UInt8(truncatingIfNeeded: eventIDs.count))
+        var w = PickleWriter(capacity: 8 + eventIDs.reduce(0) { $0 + 5 + $1.value.utf8.count })
+        w.u8(Self.bytesFormat)
+        w.bool(floor != nil)
+        w.u32(floor ?? 0)
+        w.u16(UInt16(eventIDs.count))
         for (index, id) in eventIDs.sorted(by: { $0.key < $1.key }) {
-            Self.append(index, to: &out)
-            out.append(UInt8(id.utf8.count))
-            out.append(contentsOf: id.utf8)
+            w.u32(index)
+            w.u8(UInt8(id.utf8.count))
+            w.raw(id.utf8)
         }
-        return out
+        return w.bytes
     }
 
     init(bytes: ArraySlice<UInt8>) throws {
-        var r = Reader(bytes: bytes)
-        guard try r.byte() == Self.bytesFormat else { throw CryptoError.unsupported("Megolm replay guard format") }
-        let flag = try r.byte()
+        var r = PickleReader(Array(bytes), what: "Megolm replay guard")
+        guard try r.u8() == Self.bytesFormat else { throw CryptoError.unsupported("Megolm replay guard format") }
+        let hasFloor = try r.bool()
         let floorValue = try r.u32()
-        guard flag <= 1, flag == 1 || floorValue == 0 else { throw Self.damaged }
-        let count = Int(try r.byte()) << 8 | Int(try r.byte())
-        guard count <= MegolmLimits.replayIndicesPerSession else { throw Self.damaged }
+        guard hasFloor || floorValue == 0 else { throw r.malformed("floor") }
+        let count = Int(try r.u16())
+        guard count <= MegolmLimits.replayIndicesPerSession else { throw r.malformed("count") }
         var eventIDs: [UInt32: String] = [:]
         var previous: UInt32?
         for _ in 0..<count {
             let index = try r.u32()
-            guard previous.map({ index > $0 }) ?? true else { throw Self.damaged }
+            guard previous.map({ index > $0 }) ?? true else { throw r.malformed("order") }
             previous = index
-            let length = Int(try r.byte())
-            let raw = try r.take(length)
+            let raw = try r.raw(Int(try r.u8()))
             let id = String(decoding: raw, as: UTF8.self)
-            guard id.utf8.elementsEqual(raw) else { throw Self.damaged }
+            guard id.utf8.elementsEqual(raw) else { throw r.malformed("event ID") }
             eventIDs[index] = id
         }
-        guard r.atEnd else { throw Self.damaged }
-        try self.init(eventIDs: eventIDs, floor: flag == 1 ? floorValue : nil)
-    }
-
-    private static let damaged = CryptoError.malformed("Megolm replay guard")
-
-    private static func append(_ v: UInt32, to out: inout [UInt8]) {
-        for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt32(shift))) }
-    }
-
-    private struct Reader {
-        var bytes: ArraySlice<UInt8>
-        var atEnd: Bool { bytes.isEmpty }
-        mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
-            guard bytes.count >= n else { throw MegolmReplayGuard.damaged }
-            defer { bytes = bytes.dropFirst(n) }
-            return bytes.prefix(n)
-        }
-        mutating func byte() throws -> UInt8 { try take(1).first! }
-        mutating func u32() throws -> UInt32 { try take(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
+        try r.finish()
+        try self.init(eventIDs: eventIDs, floor: hasFloor ? floorValue : nil)
     }
 }
