@@ -44,15 +44,16 @@ enum KeyBackupReader {
             check.forget()
             return nil
         }
+        let recent = check.current(keptVersion: kept.version, now: now)
         var answer: JSONValue?
-        if check.current(keptVersion: kept.version, now: now) == nil {
+        if recent == nil {
             guard let fresh = try await client.keyBackupVersion() else { return nil }
             answer = fresh
         }
         var raw = try sealer.open(bytes: kept.sealedKey, for: id, purpose: purpose)
         defer { Wipe.bytes(&raw) }
         do {
-            let current = try answer.map { try KeyBackupVersion($0) } ?? check.current(keptVersion: kept.version, now: now)
+            let current = try answer.map { try KeyBackupVersion($0) } ?? recent
             guard let current, current.version == kept.version else { throw CryptoError.payloadMismatch("backup version") }
             let key = try KeyBackupKey(sealedBytes: raw, for: current)
             // Only a fresh answer starts the wait for the next one.
