@@ -58,6 +58,9 @@ struct AccountLoop: Sendable {
         defer { heartbeats.remove(beat) }
         // Set after a big answer; the trim waits for the next turn, once the answer is freed.
         var trimMemory = false
+        // The first request after a start does not wait for news: the device's trust and the
+        // rest of a first answer's work are done at once, not when a long poll with nothing new ends.
+        var answered = false
         var crypto = CryptoStep(me: me, deviceID: account.deviceID, store: store, sealer: session.sealer, logger: log)
         var trustWatch = TrustWatch(me: me, deviceID: account.deviceID, store: store, board: trust, logger: log)
         await notifier.showUnshown(me, enabled: notificationsEnabled(), presentation: await presentation())
@@ -81,7 +84,7 @@ struct AccountLoop: Sendable {
                 let first = since == nil
                 // The first sync only learns the rooms: one event each, nothing notified.
                 let filter = first ? String(decoding: SyncDigest.firstSyncFilter.encoded(), as: UTF8.self) : filterID!
-                var poll = first ? 0 : pollMilliseconds
+                var poll = answered ? pollMilliseconds : 0
                 if let limit = await session.pollLimitMilliseconds() { poll = min(poll, limit) }
                 // The watchdog gives this request its own time limit (a first sync's is 120 s).
                 heartbeats.beat(beat, allowing: .milliseconds(MatrixClient.syncLimitMilliseconds(poll: poll)))
@@ -115,6 +118,7 @@ struct AccountLoop: Sendable {
                 await UnverifiedNotice.showIfDue(me, withheld: decrypted.commit.withheld, trust: trust.trust(me), store: store,
                                                  notifier: notifier)
                 since = digest.nextBatch
+                answered = true
                 backoff.reset()
                 enter("syncing")
                 // The account's settings are read once per answer, and only when there is something to show.

@@ -246,6 +246,17 @@ def send_encrypted(sender: NioSender, room: str, session: olm.OutboundGroupSessi
         "device_id": sender.client.device_id})
 
 
+def test_a_restarted_heraldd_knows_the_devices_trust_without_waiting_out_a_long_poll(herald, synapse, users):
+    """The first request after a start does not wait: the device's trust, checked at the first
+    answer, is known at once, not when a 45 s long poll with nothing new ends."""
+    signed_in_with_device_keys(herald, synapse, users.alice)
+    he.wait_until(lambda: herald.account(users.alice.user_id).get("verification") == "unverified", 20,
+                  what="the device checked and found unverified")
+    herald.restart()
+    he.wait_until(lambda: herald.account(users.alice.user_id).get("verification") == "unverified", 20,
+                  what="the trust checked after the restart, well before the 45 s long poll ends")
+
+
 # Short polls: an answer every second looks in the backup again for the waiting message.
 @pytest.mark.herald(args=["--poll-milliseconds", "1000"])
 def test_a_message_whose_key_is_only_in_the_backup_is_shown_and_a_reset_revokes(herald, synapse, users, bob_nio, recorder):
