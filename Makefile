@@ -3,6 +3,7 @@
 #   make build   swift build
 #   make test    deps, Swift unit tests, the release build, then the integration tests (real Synapse,
 #                D-Bus, heraldd; the release build too)
+#   make orderfile  remakes heraldd's function order for the release link (needs valgrind)
 #   make demo    deps, build, then scripts/demo.sh (Synapse + heraldd + dunst on Xvfb, screenshot)
 #   make clean   Swift build products, demo output, Python caches (keeps .venv and fetched packages)
 #   make man     build, then rewrite the generated parts of man/*.{1,8} from the argument parsers
@@ -24,9 +25,11 @@ PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?= -v
 # Release builds link the Swift runtime and Foundation into the binaries: they run without the
 # toolchain, and heraldd maps only the parts it uses instead of whole shared libraries.
-RELEASE_FLAGS := -c release --static-swift-stdlib
+# Every function in a section of its own, Swift and C: the linker drops the ones nothing calls and
+# lays out heraldd's by Sources/heraldd/heraldd.order (`make orderfile`).
+RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections
 
-.PHONY: all deps build man test unit-test integration-test demo bench clean install uninstall
+.PHONY: all deps build man test unit-test integration-test demo bench orderfile clean install uninstall
 
 all: build
 
@@ -62,6 +65,14 @@ bench: deps
 	swift build $(RELEASE_FLAGS)
 	HERALD_BIN_DIR="$$(swift build $(RELEASE_FLAGS) --show-bin-path)" $(PYTHON) bench/bench.py $(BENCH_ARGS)
 
+# Remakes Sources/heraldd/heraldd.order, the layout of heraldd's release text, from a quick bench run
+# with heraldd under valgrind's callgrind (scripts/orderfile.py; about ten minutes).
+orderfile: deps
+	swift build $(RELEASE_FLAGS)
+	bin="$$(swift build $(RELEASE_FLAGS) --show-bin-path)"; \
+	$(PYTHON) scripts/orderfile.py --bin-dir "$$bin"; \
+	rm -f "$$bin/heraldd"; swift build $(RELEASE_FLAGS) --product heraldd
+
 demo: deps build
 	HERALD_DEMO_SKIP_SETUP=1 scripts/demo.sh
 
@@ -75,7 +86,7 @@ PREFIX ?= $(HOME)/.local
 DESTDIR ?=
 # debug only for the install test, which must not wait for a second, optimised build.
 SWIFT_CONFIGURATION ?= release
-BUILD_FLAGS = -c $(SWIFT_CONFIGURATION) $(if $(filter release,$(SWIFT_CONFIGURATION)),--static-swift-stdlib)
+BUILD_FLAGS = $(if $(filter release,$(SWIFT_CONFIGURATION)),$(RELEASE_FLAGS),-c $(SWIFT_CONFIGURATION))
 # systemd's user unit search path: ~/.config/systemd/user for a home install, else
 # PREFIX/lib/systemd/user (/usr/local/lib/systemd/user is searched for every user).
 ifeq ($(abspath $(PREFIX)),$(abspath $(HOME)/.local))

@@ -15,6 +15,19 @@ let executableLinking: [LinkerSetting] = [.unsafeFlags([
     "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic",
 ])]
 
+// heraldd's release build lays out first, in one run, the functions a day's work runs (the list is
+// made by `make orderfile`, see scripts/orderfile.py), and next to them the functions that have no
+// name to list (heraldd.ld): the kernel maps a binary's text into a process 64 KB and more at a
+// time around each page it touches, so with those functions spread over 22 MB of Swift runtime,
+// Foundation and packages, most of it became resident. Names the build does not have (another
+// version's) are skipped. SwiftPM does not know these two files: after changing them, remove the
+// release heraldd so that it is linked again (`make orderfile` does).
+let daemonLinking: [LinkerSetting] = executableLinking + [.unsafeFlags([
+    "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Sources/heraldd/heraldd.order",
+    "-Xlinker", "--no-warn-symbol-ordering",
+    "-Xlinker", "-T\(Context.packageDirectory)/Sources/heraldd/heraldd.ld",
+], .when(configuration: .release))]
+
 let package = Package(
     name: "Herald",
     products: [
@@ -98,7 +111,8 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: strict, linkerSettings: executableLinking),
+            exclude: ["heraldd.order", "heraldd.ld"],
+            swiftSettings: strict, linkerSettings: daemonLinking),
         .executableTarget(
             name: "heraldctl",
             dependencies: ["HeraldControl", "HeraldAutostart", "HeraldCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser")],
