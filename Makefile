@@ -71,7 +71,7 @@ orderfile: deps
 	swift build $(RELEASE_FLAGS)
 	bin="$$(swift build $(RELEASE_FLAGS) --show-bin-path)"; \
 	$(PYTHON) scripts/orderfile.py --bin-dir "$$bin"; \
-	rm -f "$$bin/heraldd"; swift build $(RELEASE_FLAGS) --product heraldd
+	rm -f "$$bin/heraldd"; swift build $(RELEASE_FLAGS)
 
 demo: deps build
 	HERALD_DEMO_SKIP_SETUP=1 scripts/demo.sh

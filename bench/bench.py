@@ -288,6 +288,20 @@ def memory(pid: int) -> dict:
             "threads": s.get("Threads")}
 
 
+def unit_environment() -> dict[str, str]:
+    """The Environment= settings of heraldd's unit (systemd/herald.service): the bench runs
+    heraldd as the service runs it."""
+    env = {}
+    for line in (REPO / "systemd" / "herald.service").read_text().splitlines():
+        if line.startswith("Environment="):
+            for item in line[len("Environment="):].split():
+                key, sep, value = item.partition("=")
+                if not sep or not key or '"' in item or "'" in item:
+                    raise MeasureError(f"herald.service: an Environment= the bench cannot read: {line}")
+                env[key] = value
+    return env
+
+
 def shares(h: dict, f: dict) -> str:
     """The VmRSS rows' note: what of it is the process's own, for Herald and the floor."""
     return (f"RssFile {fmt(h['RssFile_MB'])} vs {fmt(f['RssFile_MB'])} MB (pages mapped from the binary and shared "
@@ -710,8 +724,10 @@ class Bench:
         self.recorder = he.Recorder(self.bus, w / "recorder").start()
         self.notes = Notifies(self.recorder.log_path)
         self.listener = he.NotifyListener(w / "notify.sock")
+        unit_env = unit_environment()
+        self.details["herald_unit_environment"] = unit_env
         self.herald = TimedHerald(self.bin_dir, w / "herald", self.bus.address,
-                                  extra_env={"NOTIFY_SOCKET": str(self.listener.path)})
+                                  extra_env={**unit_env, "NOTIFY_SOCKET": str(self.listener.path)})
         self.probe_ctl()
 
         s = self.synapse
