@@ -189,6 +189,8 @@ final class Transfer: @unchecked Sendable {
     var headerBytes = 0
     var overflowed = false
 
+    static let receiveBufferBytes = 4096
+
     init(request: HTTPRequest, options: HTTPClientOptions) throws {
         guard request.url.hasPrefix("https://") || request.url.hasPrefix("http://") else {
             throw HTTPError.invalidRequest("only http and https URLs are allowed")
@@ -205,6 +207,10 @@ final class Transfer: @unchecked Sendable {
         _ = herald_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
         _ = herald_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, request.timeoutMilliseconds)
         _ = herald_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Self.connectLimit(timeoutMilliseconds: request.timeoutMilliseconds))
+        // Each transfer's receive buffer is held for its whole life, and most of heraldd's are
+        // long polls that end with a few hundred bytes: curl's 16 KB default was 0.8 MB of the
+        // memory of fifty idle accounts. A big answer is read in more, smaller pieces.
+        _ = herald_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, Self.receiveBufferBytes)
         _ = herald_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
         _ = herald_easy_setopt_long(easy, CURLOPT_TCP_KEEPIDLE, 30)
         _ = herald_easy_setopt_long(easy, CURLOPT_TCP_KEEPINTVL, 10)
