@@ -66,7 +66,7 @@ bench: deps
 	HERALD_BIN_DIR="$$(swift build $(RELEASE_FLAGS) --show-bin-path)" $(PYTHON) bench/bench.py $(BENCH_ARGS)
 
 # Remakes Sources/heraldd/heraldd.order, the layout of heraldd's release text, from a quick bench run
-# with heraldd under valgrind's callgrind (scripts/orderfile.py; about ten minutes).
+# with heraldd under valgrind's callgrind (scripts/orderfile.py; about five minutes).
 orderfile: deps
 	swift build $(RELEASE_FLAGS)
 	bin="$$(swift build $(RELEASE_FLAGS) --show-bin-path)"; \

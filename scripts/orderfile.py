@@ -85,6 +85,34 @@ def function_costs(addresses: collections.Counter, table: list[tuple[int, int, s
     return cost
 
 
+# BoringSSL picks its SHA, AES and X25519 code for the CPU at run time, and valgrind's virtual CPU
+# lacks some extensions (ADX, SHA-NI): the profile holds the plain versions, so their variants
+# are laid out too, after everything that ran.
+CPU_SUFFIXES = ("_nohw", "_hw", "_avx", "_avx2", "_ssse3", "_adx")
+
+
+def with_cpu_variants(names: list[str], defined: set[str]) -> list[str]:
+    out, seen = list(names), set(names)
+
+    def add(name: str) -> None:
+        if name in defined and name not in seen:
+            out.append(name)
+            seen.add(name)
+    for name in names:
+        if not name.startswith("CCryptoBoringSSL_"):
+            continue
+        stem = next((name[:-len(s)] for s in CPU_SUFFIXES if name.endswith(s)), name)
+        for candidate in (stem, *(stem + s for s in CPU_SUFFIXES)):
+            add(candidate)
+    # X25519 and Ed25519 have ADX versions of their own, and helpers that only those call.
+    if any(n.lower().startswith("ccryptoboringssl_x25519") for n in names):
+        for name in sorted(defined):
+            if (name.startswith("CCryptoBoringSSL_x25519") and name.endswith("_adx")) \
+                    or name.startswith("CCryptoBoringSSL_fiat_curve25519_adx_"):
+                add(name)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bin-dir", type=Path, required=True, help="the release build's directory (heraldd, heraldctl)")
@@ -114,19 +142,21 @@ def main() -> int:
             f"exec {valgrind} -q --tool=callgrind --dump-instr=yes --compress-strings=no --compress-pos=no "
             f"--demangle=no --callgrind-out-file={profiles}/callgrind.%p {real} \"$@\"\n")
         wrapper.chmod(0o755)
-        print("orderfile: make bench --quick with heraldd under callgrind (about ten minutes)", flush=True)
+        print("orderfile: make bench --quick with heraldd under callgrind (about five minutes)", flush=True)
         bench = subprocess.run([args.python, str(ROOT / "bench" / "bench.py"), "--quick", "--bin-dir", str(work),
                                 "--out", str(work / "bench.json")])
         if bench.returncode != 0:
             # Slower under valgrind, some figures miss; the functions that ran are what counts.
             print(f"orderfile: the bench exited {bench.returncode} (figures under valgrind mean nothing)", flush=True)
-        cost = function_costs(executed_addresses(sorted(profiles.glob("callgrind.*")), real.name), functions(real))
+        table = functions(real)
+        cost = function_costs(executed_addresses(sorted(profiles.glob("callgrind.*")), real.name), table)
 
     names = list(cost)
     if len(names) < 1000:
         print(f"orderfile: only {len(names)} functions recorded: the bench did not drive heraldd", file=sys.stderr)
         return 1
     names.sort(key=lambda n: (-cost[n], n))
+    names = with_cpu_variants(names, {name for _, _, name in table})
     args.out.write_text(HEADER + "".join(n + "\n" for n in names))
     print(f"orderfile: {len(names)} functions written to {args.out}")
     return 0
