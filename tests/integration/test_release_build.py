@@ -1,7 +1,7 @@
 """The build that users install and that `make bench` measures: release, with the Swift runtime and
-Foundation linked into the binaries (`--static-swift-stdlib`), heraldd's functions laid out by
-its order file. `make test` builds it and names its
-directory in HERALD_RELEASE_BIN_DIR; without it these tests fail, they do not skip."""
+Foundation linked into the binaries (`--static-swift-stdlib`) and heraldd's functions laid out by
+its order file. `make test` builds it and names its directory in HERALD_RELEASE_BIN_DIR; without
+it these tests fail, they do not skip."""
 
 from __future__ import annotations
 
