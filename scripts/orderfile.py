@@ -105,7 +105,7 @@ def with_cpu_variants(names: list[str], defined: set[str]) -> list[str]:
         for candidate in (stem, *(stem + s for s in CPU_SUFFIXES)):
             add(candidate)
     # X25519 and Ed25519 have ADX versions of their own, and helpers that only those call.
-    if any(n.lower().startswith("ccryptoboringssl_x25519") for n in names):
+    if any(n.startswith(("CCryptoBoringSSL_x25519", "CCryptoBoringSSL_X25519")) for n in names):
         for name in sorted(defined):
             if (name.startswith("CCryptoBoringSSL_x25519") and name.endswith("_adx")) \
                     or name.startswith("CCryptoBoringSSL_fiat_curve25519_adx_"):
