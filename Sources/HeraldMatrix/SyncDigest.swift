@@ -29,6 +29,24 @@ public struct SyncDigest: Sendable {
         return out
     }
 
+    /// The stored rooms reading an answer needs.
+    public enum StoredRooms: Sendable, Equatable {
+        case none
+        /// The answer's joined rooms.
+        case only(Set<String>)
+        /// Every room: a new `m.direct` may change any of them, and arrives in an answer of its
+        /// own when it is changed in another client.
+        case all
+    }
+
+    public static func storedRooms(for sync: JSONValue) -> StoredRooms {
+        if sync["account_data"]?["events"]?.array?.contains(where: { $0["type"]?.string == "m.direct" }) == true {
+            return .all
+        }
+        let joined = sync["rooms"]?["join"]?.object?.keys ?? [:].keys
+        return joined.isEmpty ? .none : .only(Set(joined))
+    }
+
     /// The filter a notifier needs: small answers, members lazily, no presence (MATRIX.md §5).
     public static let filter: JSONValue = [
         "presence": ["types": []],
@@ -54,7 +72,7 @@ public struct SyncDigest: Sendable {
     }()
 
     /// - Parameters:
-    ///   - known: rooms as stored before this response.
+    ///   - known: rooms as stored before this response: those `storedRooms(for:)` names.
     ///   - displayName: stored display name of a member, for senders the response carries no state for.
     ///   - notify: false on an account's first sync, which only learns the rooms.
     ///   - rules: the user's push rules; a rule set in this very response takes over from them.

@@ -44,15 +44,34 @@ extension AppDatabase {
     public func rooms(of id: UserID) throws -> [String: RoomInfo] {
         try query { db in
             var out: [String: RoomInfo] = [:]
-            for row in try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT roomID, name, joinedMembers, isDirect, powerLevels, creators, roomVersion, serverUnread FROM room WHERE userID = ?
-                """), arguments: [id.rawValue]) {
-                out[row["roomID"]] = RoomInfo(name: row["name"], joinedMembers: row["joinedMembers"], isDirect: row["isDirect"],
-                                              powerLevels: Self.decode(row["powerLevels"]), creators: Self.decode(row["creators"]) ?? [],
-                                              roomVersion: row["roomVersion"], serverUnread: row["serverUnread"])
+            for row in try Row.fetchAll(db.cachedStatement(sql: Self.roomsSQL), arguments: [id.rawValue]) {
+                out[row["roomID"]] = Self.roomInfo(row)
             }
             return out
         }
+    }
+
+    /// The stored ones of these rooms: what one /sync answer needs, without reading the others.
+    public func rooms(of id: UserID, among roomIDs: Set<String>) throws -> [String: RoomInfo] {
+        try query { db in
+            let statement = try db.cachedStatement(sql: Self.roomSQL)
+            var out: [String: RoomInfo] = [:]
+            for roomID in roomIDs {
+                if let row = try Row.fetchOne(statement, arguments: [id.rawValue, roomID]) { out[roomID] = Self.roomInfo(row) }
+            }
+            return out
+        }
+    }
+
+    private static let roomsSQL = """
+        SELECT roomID, name, joinedMembers, isDirect, powerLevels, creators, roomVersion, serverUnread FROM room WHERE userID = ?
+        """
+    private static let roomSQL = roomsSQL + " AND roomID = ?"
+
+    private static func roomInfo(_ row: Row) -> RoomInfo {
+        RoomInfo(name: row["name"], joinedMembers: row["joinedMembers"], isDirect: row["isDirect"],
+                 powerLevels: decode(row["powerLevels"]), creators: decode(row["creators"]) ?? [],
+                 roomVersion: row["roomVersion"], serverUnread: row["serverUnread"])
     }
 
     public func displayName(of member: String, in roomID: String, for id: UserID) throws -> String? {

@@ -95,8 +95,13 @@ struct AccountLoop: Sendable {
                 }
                 let decrypted = try await crypto.decrypt(answer.json, client: client)
                 let json = decrypted.sync
-                // Only an answer about rooms needs the stored ones.
-                let known = json["rooms"] == nil ? [:] : (try? store.rooms(of: me)) ?? [:]
+                // Only the rooms the answer speaks of are read, unless a new m.direct may change any of them.
+                let known: [String: RoomInfo]
+                switch SyncDigest.storedRooms(for: json) {
+                case .none: known = [:]
+                case .only(let ids): known = (try? store.rooms(of: me, among: ids)) ?? [:]
+                case .all: known = (try? store.rooms(of: me)) ?? [:]
+                }
                 let digest = try SyncDigest.read(json, me: me, known: known, displayName: { room, member in
                     try? store.displayName(of: member, in: room, for: me)
                 }, notify: !first, rules: rules)

@@ -51,6 +51,25 @@ struct SyncDigestTests {
         #expect(after.count == 2)
     }
 
+    @Test func anAnswerNeedsOnlyTheStoredRoomsItSpeaksOf() {
+        #expect(SyncDigest.storedRooms(for: ["next_batch": "s2"]) == .none)
+        #expect(SyncDigest.storedRooms(for: ["next_batch": "s2", "rooms": ["leave": ["!gone:x": [:]]]]) == .none)
+        #expect(SyncDigest.storedRooms(for: sync(timeline: [text("$1", "hi")])) == .only(["!r:x"]))
+        // A new m.direct may turn any stored room into a direct chat, or back, even alone in its answer.
+        let direct: JSONValue = ["next_batch": "s2",
+                                 "account_data": ["events": [["type": "m.direct", "content": ["@bob:x": ["!other:x"]]]]]]
+        #expect(SyncDigest.storedRooms(for: direct) == .all)
+    }
+
+    @Test func anMDirectAloneMarksStoredRoomsDirect() throws {
+        let known = ["!r:x": RoomInfo(name: "Ward"), "!dm:x": RoomInfo(isDirect: true)]
+        let answer: JSONValue = ["next_batch": "s2",
+                                 "account_data": ["events": [["type": "m.direct", "content": ["@bob:x": ["!r:x"]]]]]]
+        let d = try SyncDigest.read(answer, me: me, known: known, displayName: { _, _ in nil }, notify: true)
+        #expect(d.rooms["!r:x"]?.isDirect == true)
+        #expect(d.rooms["!dm:x"]?.isDirect == false)
+    }
+
     @Test func learnsRoomNamesAndDisplayNamesFromState() throws {
         let state: [JSONValue] = [
             ["type": "m.room.name", "state_key": "", "content": ["name": "Pharmacy"]],

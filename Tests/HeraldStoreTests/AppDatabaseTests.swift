@@ -72,6 +72,16 @@ struct AppDatabaseTests {
         _ = try db.commit(SyncCommit(userID: alice, nextBatch: "s2", rooms: ["!r:x": RoomInfo(name: "Ward", serverUnread: 31)]), now: 3)
         #expect(try db.rooms(of: alice)["!r:x"]?.serverUnread == 31)
     }
+
+    @Test func readsOnlyTheRoomsAsked() throws {
+        let db = try database()
+        let rooms = ["!a:x": RoomInfo(name: "A"), "!b:x": RoomInfo(name: "B", joinedMembers: 3), "!c:x": RoomInfo(name: "C")]
+        _ = try db.commit(SyncCommit(userID: alice, nextBatch: "s1", rooms: rooms), now: 2)
+        let some = try db.rooms(of: alice, among: ["!b:x", "!c:x", "!unknown:x"])
+        #expect(some == ["!b:x": rooms["!b:x"]!, "!c:x": rooms["!c:x"]!])
+        #expect(try db.rooms(of: UserID("@bob:x")!, among: ["!a:x"]).isEmpty)
+        #expect(try db.rooms(of: alice, among: []).isEmpty)
+    }
 }
 
 struct AccountSecurityTests {

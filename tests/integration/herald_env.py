@@ -800,6 +800,15 @@ class Herald:
             db.close()
         return bool(row and row[0])
 
+    def sync_cursor(self, user_id: str) -> Optional[str]:
+        """The account's stored since token: it moves once an answer is committed."""
+        db = sqlite3.connect(f"file:{self.state_home / 'herald' / 'herald.db'}?mode=ro", uri=True, timeout=5)
+        try:
+            row = db.execute("SELECT since FROM account WHERE userID = ?", (user_id,)).fetchone()
+        finally:
+            db.close()
+        return row[0] if row else None
+
     def wait_handled(self, event_id: str, timeout: float = 30.0) -> None:
         wait_until(lambda: self.handled(event_id), timeout, interval=0.1, what=f"heraldd to handle {event_id}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from urllib.parse import quote
 
 import pytest
 
@@ -72,6 +73,26 @@ def test_named_room_summary(herald, synapse, users, recorder):
     n = recorder.wait_for_text(text)
     assert n["summary"] == "Dr Bob Durand (Comptoir)", n
     assert n["app_name"] == "Herald"
+
+
+def test_a_room_marked_direct_in_another_client_is_titled_by_its_sender(herald, synapse, users, recorder):
+    """m.direct changed elsewhere comes in an answer of its own, which names no room: the stored
+    rooms must still learn it."""
+    room = synapse.create_room(users.bob.token, name="Garde", invite=[users.alice.user_id])
+    synapse.join(users.alice.token, room)
+    herald.sign_in(synapse.url, users.alice)
+    first = unique("Garde de nuit confirmée")
+    synapse.send_text(users.bob.token, room, first)
+    assert recorder.wait_for_text(first)["summary"] == "Dr Bob Durand (Garde)"
+
+    before = herald.sync_cursor(users.alice.user_id)
+    synapse.api("PUT", f"/_matrix/client/v3/user/{quote(users.alice.user_id)}/account_data/m.direct",
+                users.alice.token, {users.bob.user_id: [room]})
+    he.wait_until(lambda: herald.sync_cursor(users.alice.user_id) != before, 15, what="the m.direct answer committed")
+    second = unique("Relève à 7 h")
+    synapse.send_text(users.bob.token, room, second)
+    n = recorder.wait_for_text(second)
+    assert n["summary"] == "Dr Bob Durand", n
 
 
 def test_body_markup_is_escaped(signed_in, recorder):
