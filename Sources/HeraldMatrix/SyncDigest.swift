@@ -29,6 +29,11 @@ public struct SyncDigest: Sendable {
         return out
     }
 
+    /// The answer's rooms that differ from what is stored: the only ones the commit writes.
+    public func changedRooms(from known: [String: RoomInfo]) -> [String: RoomInfo] {
+        rooms.filter { known[$0.key] != $0.value }
+    }
+
     /// The stored rooms reading an answer needs.
     public enum StoredRooms: Sendable, Equatable {
         case none

@@ -107,7 +107,7 @@ struct AccountLoop: Sendable {
                 }, notify: !first, rules: rules)
                 if let fresh = digest.pushRules { rules = PushRuleEvaluator(rules: PushRuleSet(accountData: fresh, userID: me)) }
                 let unreadHints = await GapCount.hints(digest, since: since, client: client, me: me, rules: rules, store: store)
-                let commit = SyncCommit(userID: me, nextBatch: digest.nextBatch, rooms: digest.rooms, members: digest.members,
+                let commit = SyncCommit(userID: me, nextBatch: digest.nextBatch, rooms: digest.changedRooms(from: known), members: digest.members,
                                         messages: digest.messages, leftRooms: digest.leftRooms, crypto: decrypted.commit)
                 // A room left, or an invitation declined, elsewhere: its notification closes
                 // while the store still holds it (the commit forgets the room).

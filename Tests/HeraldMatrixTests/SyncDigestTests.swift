@@ -51,6 +51,20 @@ struct SyncDigestTests {
         #expect(after.count == 2)
     }
 
+    @Test func onlyRoomsThatChangedAreWrittenAgain() throws {
+        let known = ["!r:x": RoomInfo(name: "Ward", joinedMembers: 3), "!q:x": RoomInfo(name: "Desk", joinedMembers: 3)]
+        let answer: JSONValue = ["next_batch": "s2", "rooms": ["join": [
+            "!r:x": ["summary": ["m.joined_member_count": 3], "timeline": ["events": [text("$1", "hi")]]],
+            "!q:x": ["summary": ["m.joined_member_count": 4]],
+            "!new:x": ["summary": ["m.joined_member_count": 2]],
+        ]]]
+        let d = try SyncDigest.read(answer, me: me, known: known, displayName: { _, _ in nil }, notify: true)
+        let changed = d.changedRooms(from: known)
+        #expect(Set(changed.keys) == ["!q:x", "!new:x"])
+        #expect(changed["!q:x"]?.joinedMembers == 4)
+        #expect(d.rooms(after: known)["!r:x"] == known["!r:x"])
+    }
+
     @Test func anAnswerNeedsOnlyTheStoredRoomsItSpeaksOf() {
         #expect(SyncDigest.storedRooms(for: ["next_batch": "s2"]) == .none)
         #expect(SyncDigest.storedRooms(for: ["next_batch": "s2", "rooms": ["leave": ["!gone:x": [:]]]]) == .none)
