@@ -7,14 +7,19 @@ public struct AppDatabase: Sendable {
     let writer: any DatabaseWriter
 
     /// Opens (creating when needed) the database file, with owner-only permissions.
+    ///
+    /// One connection, in WAL mode, for reads and writes alike. Every access is short, so
+    /// parallel readers would save no waiting; and a reader's page cache is emptied by each
+    /// commit of another connection, so with a pool every /sync answer read its pages again,
+    /// a dozen per message, and each reader connection kept a cache of its own.
     public static func open(path: String) throws -> AppDatabase {
         var config = Configuration()
+        config.journalMode = .wal
         config.busyMode = .timeout(5)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA secure_delete = ON")
         }
-        let pool = try DatabasePool(path: path, configuration: config)
-        return try AppDatabase(pool)
+        return try AppDatabase(DatabaseQueue(path: path, configuration: config))
     }
 
     public static func inMemory() throws -> AppDatabase {
