@@ -1,7 +1,7 @@
 /// Any JSON value, for the parts of Matrix events whose shape depends on the event type.
 ///
-/// Lives in HeraldCore so that pure logic (push rules) can read event content; the Foundation
-/// bridge (`decode`, `encoded`) stays in HeraldMatrix.
+/// Lives in HeraldCore so that pure logic (push rules) and the store can read it; its bytes are
+/// read and written in `JSONValue+Bytes.swift`.
 public enum JSONValue: Sendable, Equatable, Codable {
     case null
     case bool(Bool)

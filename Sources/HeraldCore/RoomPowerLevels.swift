@@ -11,6 +11,18 @@ public struct RoomPowerLevels: Sendable, Equatable, Codable {
         self.notifications = notifications
     }
 
+    /// The form the store keeps: `{"users": {…}, "usersDefault": n, "notifications": {…}}`.
+    public var stored: JSONValue {
+        func levels(_ l: [String: Int]) -> JSONValue { .object(l.mapValues { .number(Double($0)) }) }
+        return ["users": levels(users), "usersDefault": .number(Double(usersDefault)), "notifications": levels(notifications)]
+    }
+
+    /// From the store's form (`stored`).
+    public init(stored: JSONValue) {
+        self.init(users: (stored["users"]?.object ?? [:]).compactMapValues(\.int), usersDefault: stored["usersDefault"]?.int ?? 0,
+                  notifications: (stored["notifications"]?.object ?? [:]).compactMapValues(\.int))
+    }
+
     /// From the event's content. Levels are integers; rooms before version 10 may also hold them
     /// as numeric strings, which Synapse accepts, so they are read too. Anything else is left out.
     public init(content: JSONValue) {

@@ -15,8 +15,8 @@ extension AppDatabase {
                     ON CONFLICT(userID, roomID) DO UPDATE SET name = excluded.name,
                         joinedMembers = excluded.joinedMembers, isDirect = excluded.isDirect, powerLevels = excluded.powerLevels,
                         creators = excluded.creators, roomVersion = excluded.roomVersion, serverUnread = excluded.serverUnread
-                    """).execute(arguments: [uid, roomID, info.name, info.joinedMembers, info.isDirect, Self.json(info.powerLevels),
-                                     Self.json(info.creators), info.roomVersion, info.serverUnread])
+                    """).execute(arguments: [uid, roomID, info.name, info.joinedMembers, info.isDirect, info.powerLevels.map { Self.text($0.stored) },
+                                     Self.text(.array(info.creators.map { .string($0) })), info.roomVersion, info.serverUnread])
             }
             for (roomID, memberID, name) in c.members {
                 try db.cachedStatement(sql: """
@@ -70,7 +70,8 @@ extension AppDatabase {
 
     private static func roomInfo(_ row: Row) -> RoomInfo {
         RoomInfo(name: row["name"], joinedMembers: row["joinedMembers"], isDirect: row["isDirect"],
-                 powerLevels: decode(row["powerLevels"]), creators: decode(row["creators"]) ?? [],
+                 powerLevels: json(row["powerLevels"]).map(RoomPowerLevels.init(stored:)),
+                 creators: json(row["creators"])?.array?.compactMap(\.string) ?? [],
                  roomVersion: row["roomVersion"], serverUnread: row["serverUnread"])
     }
 
@@ -221,15 +222,9 @@ extension AppDatabase {
 }
 
 extension AppDatabase {
-    static func json<T: Encodable>(_ value: T?) -> String? {
-        guard let value, let data = try? JSONEncoder().encode(value) else { return nil }
-        return String(decoding: data, as: UTF8.self)
-    }
+    static func text(_ value: JSONValue) -> String { String(decoding: value.encoded(), as: UTF8.self) }
 
-    static func decode<T: Decodable>(_ text: String?) -> T? {
-        guard let text else { return nil }
-        return try? JSONDecoder().decode(T.self, from: Data(text.utf8))
-    }
+    static func json(_ text: String?) -> JSONValue? { text.flatMap { try? JSONValue.decode(Array($0.utf8)) } }
 }
 
 /// The room a notification on screen stands for.

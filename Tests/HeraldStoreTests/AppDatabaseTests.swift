@@ -1,3 +1,4 @@
+import GRDB
 import HeraldCore
 import HeraldStore
 import Testing
@@ -71,6 +72,32 @@ struct AppDatabaseTests {
         #expect(try db.rooms(of: alice)["!r:x"] == RoomInfo(name: "Ward", joinedMembers: 4, isDirect: false))
         _ = try db.commit(SyncCommit(userID: alice, nextBatch: "s2", rooms: ["!r:x": RoomInfo(name: "Ward", serverUnread: 31)]), now: 3)
         #expect(try db.rooms(of: alice)["!r:x"]?.serverUnread == 31)
+    }
+
+    @Test func powerLevelsAndCreatorsRoundTrip() throws {
+        let db = try database()
+        let info = RoomInfo(name: "Ward", joinedMembers: 3,
+                            powerLevels: RoomPowerLevels(users: ["@a:x": 100, "@b:x": 50], usersDefault: 10, notifications: ["room": 75]),
+                            creators: ["@a:x", "@c:x"], roomVersion: "12")
+        _ = try db.commit(SyncCommit(userID: alice, nextBatch: "s1", rooms: ["!r:x": info]), now: 2)
+        #expect(try db.rooms(of: alice)["!r:x"] == info)
+        #expect(try db.rooms(of: alice, among: ["!r:x"])["!r:x"] == info)
+    }
+
+    @Test func readsPowerLevelsAsEarlierVersionsStoredThem() throws {
+        let queue = try DatabaseQueue()
+        let db = try AppDatabase(queue)
+        try db.insertAccount(StoredAccount(userID: alice, homeserver: "https://x", deviceID: "D", accessToken: Array("sealed".utf8), stateSince: 1), now: 1)
+        _ = try db.commit(SyncCommit(userID: alice, nextBatch: "s1", rooms: ["!r:x": RoomInfo(name: "Ward")]), now: 2)
+        try queue.write { db in
+            try db.execute(sql: """
+                UPDATE room SET powerLevels = '{"users":{"@a:x":100},"usersDefault":0,"notifications":{"room":50}}',
+                creators = '["@a:x"]'
+                """)
+        }
+        let read = try db.rooms(of: alice)["!r:x"]
+        #expect(read?.powerLevels == RoomPowerLevels(users: ["@a:x": 100], usersDefault: 0, notifications: ["room": 50]))
+        #expect(read?.creators == ["@a:x"])
     }
 
     @Test func readsOnlyTheRoomsAsked() throws {

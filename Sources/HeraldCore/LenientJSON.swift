@@ -1,5 +1,3 @@
-import HeraldCore
-
 /// Reads a homeserver's JSON so that one bad value cannot sink a whole answer.
 ///
 /// - A lone surrogate escape (`"\ud800"`) is valid JSON grammar with no character behind it:
