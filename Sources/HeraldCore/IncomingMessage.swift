@@ -58,7 +58,7 @@ public struct MessageChange: Sendable, Equatable {
 }
 
 /// What Herald knows of a room to title its notification.
-public struct RoomInfo: Sendable, Equatable, Codable {
+public struct RoomInfo: Sendable, Equatable {
     public var name: String?
     public var joinedMembers: Int
     public var isDirect: Bool

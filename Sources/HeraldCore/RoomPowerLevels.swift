@@ -1,5 +1,5 @@
 /// What push rules need from a room's `m.room.power_levels`.
-public struct RoomPowerLevels: Sendable, Equatable, Codable {
+public struct RoomPowerLevels: Sendable, Equatable {
     public var users: [String: Int]
     public var usersDefault: Int
     /// `notifications`: the level a sender needs for each kind of notification (`room` → @room).
