@@ -48,8 +48,8 @@ public struct SyncDigest: Sendable {
         if sync["account_data"]?["events"]?.array?.contains(where: { $0["type"]?.string == "m.direct" }) == true {
             return .all
         }
-        let joined = sync["rooms"]?["join"]?.object?.keys ?? [:].keys
-        return joined.isEmpty ? .none : .only(Set(joined))
+        guard let joined = sync["rooms"]?["join"]?.object, !joined.isEmpty else { return .none }
+        return .only(Set(joined.keys))
     }
 
     /// The filter a notifier needs: small answers, members lazily, no presence (MATRIX.md §5).
