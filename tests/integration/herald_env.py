@@ -793,21 +793,22 @@ class Herald:
     def handled(self, event_id: str) -> bool:
         """Whether heraldd has dealt with the event: recorded in its ledger and shown, or passed
         over on purpose (notifications off, quiet hours). Read from its database, read-only."""
-        db = sqlite3.connect(f"file:{self.state_home / 'herald' / 'herald.db'}?mode=ro", uri=True, timeout=5)
-        try:
-            row = db.execute("SELECT shown FROM ledger WHERE eventID = ?", (event_id,)).fetchone()
-        finally:
-            db.close()
-        return bool(row and row[0])
+        rows = self.database_rows("SELECT shown FROM ledger WHERE eventID = ?", event_id)
+        return bool(rows and rows[0][0])
 
     def sync_cursor(self, user_id: str) -> Optional[str]:
         """The account's stored since token: it moves once an answer is committed."""
+        rows = self.database_rows("SELECT since FROM account WHERE userID = ?", user_id)
+        return rows[0][0] if rows else None
+
+    def database_rows(self, sql: str, *args) -> list[tuple]:
+        """A query of heraldd's database, read-only, on a connection of its own (WAL: heraldd
+        keeps running and writing)."""
         db = sqlite3.connect(f"file:{self.state_home / 'herald' / 'herald.db'}?mode=ro", uri=True, timeout=5)
         try:
-            row = db.execute("SELECT since FROM account WHERE userID = ?", (user_id,)).fetchone()
+            return db.execute(sql, args).fetchall()
         finally:
             db.close()
-        return row[0] if row else None
 
     def wait_handled(self, event_id: str, timeout: float = 30.0) -> None:
         wait_until(lambda: self.handled(event_id), timeout, interval=0.1, what=f"heraldd to handle {event_id}")

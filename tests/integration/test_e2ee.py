@@ -3,7 +3,6 @@ shows the text, with mentions urgent, late keys filled in, restarts and logout."
 
 from __future__ import annotations
 
-import sqlite3
 import time
 import uuid
 
@@ -50,20 +49,13 @@ def encrypted_dm_signed_in(herald, synapse, users, bob_nio, recorder, first_text
 
 
 def sealed_blobs(herald) -> list[bytes]:
-    db = sqlite3.connect(f"file:{herald.state_home / 'herald' / 'herald.db'}?mode=ro", uri=True)
-    try:
-        return [row[0] for t in ("olmAccount", "olmSession", "groupSession") for row in db.execute(f"SELECT pickle FROM {t}")]
-    finally:
-        db.close()
+    return [row[0] for t in ("olmAccount", "olmSession", "groupSession")
+            for row in herald.database_rows(f"SELECT pickle FROM {t}")]
 
 
 def crypto_rows(herald, user_id: str) -> dict[str, int]:
-    db = sqlite3.connect(f"file:{herald.state_home / 'herald' / 'herald.db'}?mode=ro", uri=True)
-    try:
-        return {t: db.execute(f"SELECT COUNT(*) FROM {t} WHERE userID = ?", (user_id,)).fetchone()[0]
-                for t in CRYPTO_TABLES}
-    finally:
-        db.close()
+    return {t: herald.database_rows(f"SELECT COUNT(*) FROM {t} WHERE userID = ?", user_id)[0][0]
+            for t in CRYPTO_TABLES}
 
 
 def test_encrypted_dm_shows_the_text_and_a_mention_is_urgent(herald, synapse, users, bob_nio, recorder):

@@ -8,7 +8,6 @@ lists as deliberate differences."""
 from __future__ import annotations
 
 import random
-import sqlite3
 import time
 import uuid
 from collections import Counter
@@ -142,11 +141,7 @@ def make_case(rng: random.Random, w: World, room_name: str) -> dict:
 
 def in_ledger(herald, event_id: str) -> bool:
     """Herald recorded the event for a notification (shown or about to be)."""
-    db = sqlite3.connect(f"file:{herald.state_home / 'herald' / 'herald.db'}?mode=ro", uri=True, timeout=5)
-    try:
-        return db.execute("SELECT 1 FROM ledger WHERE eventID = ?", (event_id,)).fetchone() is not None
-    finally:
-        db.close()
+    return bool(herald.database_rows("SELECT 1 FROM ledger WHERE eventID = ?", event_id))
 
 
 def synapse_verdicts(w: World) -> dict[str, bool]:

@@ -228,15 +228,6 @@ def bob_nio(synapse, users, tmp_path):
     sender.close()
 
 
-def database_rows(herald, sql: str, *args) -> list[tuple]:
-    import sqlite3
-    db = sqlite3.connect(f"file:{herald.state_home / 'herald' / 'herald.db'}?mode=ro", uri=True, timeout=5)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
-
-
 def send_encrypted(sender: NioSender, room: str, session: olm.OutboundGroupSession, text: str) -> None:
     """A message encrypted with `session`, whose key nobody is sent."""
     plaintext = {"type": "m.room.message", "content": {"msgtype": "m.text", "body": text}, "room_id": room}
@@ -273,7 +264,7 @@ def test_a_message_whose_key_is_only_in_the_backup_is_shown_and_a_reset_revokes(
     assert herald.account(users.alice.user_id)["verification"] == "verified"
     rc, out, _ = herald.ctl("account", "list")
     assert rc == 0 and "verified" in out and "unverified" not in out, out
-    assert database_rows(herald, "SELECT backupVersion FROM deviceVerification WHERE backupKey IS NOT NULL") == [(version,)]
+    assert herald.database_rows("SELECT backupVersion FROM deviceVerification WHERE backupKey IS NOT NULL") == [(version,)]
     # The backup's private key is kept sealed: neither its bytes nor their base64 are in the clear.
     backup_key = cs.backup_secret.to_bytes()
     assert_no_secret_left(herald, cs, {"backup key": backup_key, "backup key base64": b64(backup_key).encode()})
@@ -305,7 +296,7 @@ def test_a_message_whose_key_is_only_in_the_backup_is_shown_and_a_reset_revokes(
     cs.upload_keys()
     he.wait_until(lambda: herald.account(users.alice.user_id).get("verification") == "unverified", 30,
                   what="the device unverified after the reset")
-    he.wait_until(lambda: not database_rows(herald, "SELECT 1 FROM deviceVerification WHERE backupKey IS NOT NULL"), 10,
+    he.wait_until(lambda: not herald.database_rows("SELECT 1 FROM deviceVerification WHERE backupKey IS NOT NULL"), 10,
                   what="the backup key dropped")
     assert "the key backup's key is dropped" in herald.log_text()
 
