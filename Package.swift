@@ -120,7 +120,7 @@ let package = Package(
 
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"], swiftSettings: strict),
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore"], swiftSettings: strict),
-        .testTarget(name: "HeraldSecretsTests", dependencies: ["HeraldSecrets", "HeraldDBus"], swiftSettings: strict),
+        .testTarget(name: "HeraldSecretsTests", dependencies: ["HeraldSecrets", "HeraldDBus", "CSystemd"], swiftSettings: strict),
         .testTarget(name: "HeraldCryptoTests", dependencies: ["HeraldCrypto", "HeraldCore", "HeraldMatrix"], swiftSettings: strict),
         .testTarget(name: "HeraldJournalTests", dependencies: ["HeraldJournal"], swiftSettings: strict),
         .testTarget(name: "HeraldAutostartTests", dependencies: ["HeraldAutostart"], swiftSettings: strict),

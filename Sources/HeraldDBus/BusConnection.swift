@@ -29,15 +29,19 @@ func check(_ rc: Int32, _ what: @autoclosure () -> String) throws -> Int32 {
 
 /// One sd-bus connection driven by its own sd-event loop on one thread.
 ///
-/// sd-bus is not thread-safe, so every touch of the bus happens on that thread: callers hand
-/// it closures (`perform`), and method calls complete through continuations resumed from the
-/// reply callback. The thread sleeps in `sd_event_loop` until the bus socket or the job
-/// eventfd is readable.
+/// sd-bus is not thread-safe, so every touch of the bus is serialised by one lock: the bus
+/// thread holds it while it dispatches, and lets go only while it sleeps on the event loop's
+/// descriptor until the bus socket, a timer or the job eventfd is ready. A method call is
+/// written by the calling thread itself, under the lock, so that a notification leaves without
+/// waiting for the bus thread to be scheduled; its reply comes back through the bus thread,
+/// which resumes the caller's continuation. Other work is handed to the bus thread (`perform`).
 public final class BusConnection: @unchecked Sendable {
     private let bus: OpaquePointer
     private let event: OpaquePointer
     private let jobFD: Int32
     private let jobs = Mutex<[@Sendable () -> Void]>([])
+    /// Held by whoever touches `bus` or `event`.
+    private let exclusive = Mutex(())
     private var thread: pthread_t?
     private let logger: Logger
     private let stopped = Mutex(false)
@@ -79,12 +83,32 @@ public final class BusConnection: @unchecked Sendable {
         var tid = pthread_t()
         let box = Unmanaged.passRetained(self).toOpaque()
         let rc = pthread_create(&tid, nil, { raw in
-            let conn = Unmanaged<BusConnection>.fromOpaque(raw!).takeRetainedValue()
-            _ = sd_event_loop(conn.event)
+            Unmanaged<BusConnection>.fromOpaque(raw!).takeRetainedValue().loop()
             return nil
         }, box)
         precondition(rc == 0, "pthread_create failed")
         thread = tid
+    }
+
+    /// `sd_event_loop`, but with the lock released while the thread sleeps.
+    private func loop() {
+        let fd = sd_event_get_fd(event)
+        while true {
+            var r = serialized { sd_event_prepare(event) }
+            if r == 0 {
+                var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                _ = poll(&ready, 1, -1)
+                r = serialized { sd_event_wait(event, 0) }
+            }
+            if r > 0 {
+                r = serialized { sd_event_dispatch(event) < 0 || sd_event_get_state(event) == Int32(SD_EVENT_FINISHED) ? -1 : 0 }
+            }
+            if r < 0 { return }
+        }
+    }
+
+    private func serialized<T: Sendable>(_ body: () throws -> T) rethrows -> T {
+        try exclusive.withLock { _ in try body() }
     }
 
     deinit {
@@ -114,6 +138,12 @@ public final class BusConnection: @unchecked Sendable {
 
     private func submit(_ job: @escaping @Sendable () -> Void) {
         jobs.withLock { $0.append(job) }
+        wake()
+    }
+
+    /// Wakes the bus thread, which then runs the jobs handed in and re-arms its loop: a message
+    /// written by another thread may have left output queued or a reply time limit to watch.
+    private func wake() {
         var one: UInt64 = 1
         _ = write(jobFD, &one, 8)
     }
@@ -131,7 +161,11 @@ public final class BusConnection: @unchecked Sendable {
         }
     }
 
-    /// Calls a method; `build` appends the arguments and `decode` reads the reply, both on the bus thread.
+    /// Calls a method. `build` appends the arguments, on the calling thread, which writes the
+    /// message; `decode` reads the reply on the bus thread.
+    ///
+    /// Never called on the bus thread itself (it holds the lock there): async code runs on the
+    /// executor's threads.
     public func call<T: Sendable>(
         destination: String, path: String, interface: String, member: String,
         timeoutMicroseconds: UInt64 = 25_000_000,
@@ -140,7 +174,8 @@ public final class BusConnection: @unchecked Sendable {
     ) async throws -> T {
         if stopped.withLock({ $0 }) { throw BusError(name: "closed", message: "the bus connection is closed") }
         return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<T, any Error>) in
-            submit {
+            defer { wake() }
+            serialized {
                 let bus = self.bus
                 do {
                     var m: OpaquePointer?

@@ -1,3 +1,4 @@
+import CSystemd
 import Foundation
 import Glibc
 import HeraldDBus
@@ -111,17 +112,33 @@ final class PrivateBus {
 
     /// A new connection to this bus, closed by `stop()`.
     func connect(logger: Logger = Logger(label: "test")) throws -> BusConnection {
-        let connection = try Self.environmentLock.withLock { _ in
-            // BusConnection only opens the session bus, which sd-bus finds in the environment.
+        let connection = try onThisBus { try BusConnection.session(logger: logger) }
+        connections.append(connection)
+        return connection
+    }
+
+    /// A bare sd-bus connection to this bus, with no thread or loop: nothing reads what it is
+    /// sent unless the caller does. The caller closes it.
+    func rawConnection() throws -> OpaquePointer {
+        try onThisBus {
+            var raw: OpaquePointer?
+            let rc = sd_bus_open_user(&raw)
+            guard rc >= 0, let raw else { throw SetupError(description: "sd_bus_open_user: \(String(cString: strerror(-rc)))") }
+            return raw
+        }
+    }
+
+    /// Opens a session-bus connection with this bus as the session bus: sd-bus finds the
+    /// session bus in the environment.
+    private func onThisBus<T>(_ open: () throws -> T) throws -> T {
+        try Self.environmentLock.withLock { _ in
             let saved = getenv("DBUS_SESSION_BUS_ADDRESS").map { String(cString: $0) }
             setenv("DBUS_SESSION_BUS_ADDRESS", address, 1)
             defer {
                 if let saved { setenv("DBUS_SESSION_BUS_ADDRESS", saved, 1) } else { unsetenv("DBUS_SESSION_BUS_ADDRESS") }
             }
-            return try BusConnection.session(logger: logger)
+            return try open()
         }
-        connections.append(connection)
-        return connection
     }
 
     func stop() {
