@@ -97,18 +97,19 @@ extension AppDatabase {
     }
 
     public func notificationStates(of id: UserID) throws -> [String: RoomNotificationState] {
-        try query { db in
-            var out: [String: RoomNotificationState] = [:]
-            for row in try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT roomID, notificationID, notificationCount, notificationHighlight FROM room
-                WHERE userID = ? AND notificationCount > 0
-                """),
-                                        arguments: [id.rawValue]) {
-                out[row["roomID"]] = RoomNotificationState(notificationID: UInt32(row["notificationID"] as Int64), count: row["notificationCount"],
-                                                            highlight: row["notificationHighlight"])
-            }
-            return out
+        try query { db in try Self.notificationStates(db, id) }
+    }
+
+    private static func notificationStates(_ db: Database, _ id: UserID) throws -> [String: RoomNotificationState] {
+        var out: [String: RoomNotificationState] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT roomID, notificationID, notificationCount, notificationHighlight FROM room
+            WHERE userID = ? AND notificationCount > 0
+            """), arguments: [id.rawValue]) {
+            out[row["roomID"]] = RoomNotificationState(notificationID: UInt32(row["notificationID"] as Int64), count: row["notificationCount"],
+                                                        highlight: row["notificationHighlight"])
         }
+        return out
     }
 
     /// Records that a room's notification is on screen with this id, standing for these events.
@@ -262,9 +263,44 @@ extension AppDatabase {
 
     /// Rooms muted from a notification's action, still muted at `now`.
     public func mutedRooms(_ id: UserID, now: Double) throws -> Set<String> {
+        try query { db in try Self.mutedRooms(db, id, now: now) }
+    }
+
+    private static func mutedRooms(_ db: Database, _ id: UserID, now: Double) throws -> Set<String> {
+        Set(try String.fetchAll(db.cachedStatement(sql: "SELECT roomID FROM room WHERE userID = ? AND mutedUntil > ?"),
+                                arguments: [id.rawValue, now]))
+    }
+
+    /// Everything showing an answer's new messages reads, in one call between the commit and
+    /// the Notify call, where there were four (each a hop through the store's queue).
+    public func showing(_ id: UserID, now: Double) throws -> ShowingState {
         try query { db in
-            Set(try String.fetchAll(db.cachedStatement(sql: "SELECT roomID FROM room WHERE userID = ? AND mutedUntil > ?"),
-                arguments: [id.rawValue, now]))
+            let row = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT preview, COALESCE((SELECT value FROM setting WHERE key = 'notifications'), 'on') != 'off'
+                       AND notificationsEnabled AS enabled
+                FROM account WHERE userID = ?
+                """), arguments: [id.rawValue])
+            return ShowingState(preview: row?["preview"] ?? "unlocked", notificationsEnabled: row?["enabled"] ?? true,
+                                mutedRooms: try Self.mutedRooms(db, id, now: now),
+                                notifications: try Self.notificationStates(db, id))
         }
+    }
+}
+
+/// An account's settings and notifications as showing its new messages needs them.
+public struct ShowingState: Sendable, Equatable {
+    /// `always`, `never` or `unlocked` (`heraldctl account preview`).
+    public var preview: String
+    /// Off when the account's notifications or all of them are switched off.
+    public var notificationsEnabled: Bool
+    public var mutedRooms: Set<String>
+    /// Rooms whose notification stands for at least one message.
+    public var notifications: [String: RoomNotificationState]
+
+    public init(preview: String, notificationsEnabled: Bool, mutedRooms: Set<String>, notifications: [String: RoomNotificationState]) {
+        self.preview = preview
+        self.notificationsEnabled = notificationsEnabled
+        self.mutedRooms = mutedRooms
+        self.notifications = notifications
     }
 }

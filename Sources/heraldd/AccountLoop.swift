@@ -25,7 +25,8 @@ struct AccountLoop: Sendable {
     /// The account's state in memory: status reads it even when the database cannot be written.
     let health: AccountHealth
     let storage: StorageHealth
-    let presentation: @Sendable () async -> Presentation
+    /// How the account's notifications look now; `preview` is its setting when the caller has just read it.
+    let presentation: @Sendable (_ preview: String?) async -> Presentation
     let trust: DeviceTrustBoard
     var pollMilliseconds = Config.defaultPollSeconds * 1000
 
@@ -63,7 +64,7 @@ struct AccountLoop: Sendable {
         var answered = false
         var crypto = CryptoStep(me: me, deviceID: account.deviceID, store: store, sealer: session.sealer, logger: log)
         var trustWatch = TrustWatch(me: me, deviceID: account.deviceID, store: store, board: trust, logger: log)
-        await notifier.showUnshown(me, enabled: notificationsEnabled(), presentation: await presentation())
+        await notifier.showUnshown(me, enabled: notificationsEnabled(), presentation: await presentation(nil))
         while !Task.isCancelled {
             heartbeats.beat(beat)
             if trimMemory {
@@ -129,16 +130,18 @@ struct AccountLoop: Sendable {
                 // The account's settings are read once per answer, and only when there is something to show.
                 var look: Presentation?
                 if !fresh.isEmpty {
-                    let now = await presentation()
+                    let showing = (try? store.showing(me, now: Date().timeIntervalSince1970))
+                        ?? ShowingState(preview: "unlocked", notificationsEnabled: notificationsEnabled(), mutedRooms: [], notifications: [:])
+                    let now = await presentation(showing.preview)
                     look = now
                     await notifier.show(me, messages: fresh, rooms: digest.rooms(after: known), unreadHints: unreadHints,
-                                        enabled: notificationsEnabled(), presentation: now)
+                                        showing: showing, presentation: now)
                 }
                 await notifier.withdraw(me, rooms: digest.readRooms.subtracting(fresh.map(\.roomID)))
                 let changes = digest.changes + decrypted.changes
                 if !changes.isEmpty {
                     let now: Presentation
-                    if let look { now = look } else { now = await presentation() }
+                    if let look { now = look } else { now = await presentation(nil) }
                     await notifier.apply(me, changes: changes, presentation: now)
                 }
             } catch is CancellationError {

@@ -101,8 +101,8 @@ actor Daemon: ControlHandler {
         }
         sessions[id] = session
         var loop = AccountLoop(account: account, session: session, store: store, notifier: notifier, logger: logger,
-                               heartbeats: heartbeats, timers: timers, health: health, storage: storage, presentation: { [weak self] in
-                                   await self?.presentation(id) ?? .discreet(label: id.localpart)
+                               heartbeats: heartbeats, timers: timers, health: health, storage: storage, presentation: { [weak self] preview in
+                                   await self?.presentation(id, preview: preview) ?? .discreet(label: id.localpart)
                                }, trust: trust)
         loop.pollMilliseconds = pollMilliseconds
         loops[id] = Task {
@@ -132,8 +132,9 @@ actor Daemon: ControlHandler {
         }
     }
 
-    func presentation(_ id: UserID) -> Presentation {
-        let preview = (try? store.account(id))??.preview ?? "unlocked"
+    /// `preview`: the account's setting, when the caller has just read it.
+    func presentation(_ id: UserID, preview known: String? = nil) -> Presentation {
+        let preview = known ?? (try? store.account(id))??.preview ?? "unlocked"
         switch preview {
         case "always": return .full
         case "never": return .discreet(label: id.localpart)

@@ -82,11 +82,11 @@ actor Notifier {
     /// The room behind a notification id, for its actions.
     func room(showing id: UInt32) -> NotifiedRoom? { try? store.room(showing: id) }
 
-    /// `rooms`: the account's rooms as stored with the answer (its loop has them in hand).
-    func show(_ account: UserID, messages: [IncomingMessage], rooms: [String: RoomInfo], unreadHints: [String: Int], enabled: Bool,
-              presentation: Presentation) async {
-        let muted = (try? store.mutedRooms(account, now: Date().timeIntervalSince1970)) ?? []
-        var messages = messages.filter { !muted.contains($0.roomID) }
+    /// `rooms`: the account's rooms as stored with the answer (its loop has them in hand);
+    /// `showing`: the account's settings and notifications, read once the answer was stored.
+    func show(_ account: UserID, messages: [IncomingMessage], rooms: [String: RoomInfo], unreadHints: [String: Int],
+              showing: ShowingState, presentation: Presentation) async {
+        var messages = messages.filter { !showing.mutedRooms.contains($0.roomID) }
         if let quiet = quietHours {
             let minute = Self.localMinute()
             let held = messages.filter { !quiet.allows(highlight: $0.highlight, minute: minute) }
@@ -98,11 +98,11 @@ actor Notifier {
         }
         guard !messages.isEmpty else { return }
         // One round of updates a second per account, however many rooms it touches.
-        await pace(account)
+        let waited = await pace(account)
         // Locked while waiting: nothing of the messages shows.
         let presentation = lockState[account]?.concealed == true ? .discreet(label: account.localpart) : presentation
         let byRoom = Dictionary(grouping: messages, by: \.roomID).mapValues { $0.map(\.eventID) }
-        guard enabled, let sink else {
+        guard showing.notificationsEnabled, let sink else {
             // Notifications are off: the events count as handled, so they never pop up later.
             try? store.markHandled(account, eventIDs: messages.map(\.eventID))
             return
@@ -112,7 +112,8 @@ actor Notifier {
             await showDiscreet(account, label: label, adding: added, eventIDs: messages.map(\.eventID), sink: sink)
             return
         }
-        let states = (try? store.notificationStates(of: account)) ?? [:]
+        // What the notifications show may have changed while the round waited its turn.
+        let states = waited ? (try? store.notificationStates(of: account)) ?? [:] : showing.notifications
         let plans = NotificationPlanner.plan(messages: messages, states: states, rooms: rooms,
                                              unreadHints: unreadHints, markup: await supportsMarkup(), texts: texts)
         if plans.count > Self.roomsBeforeSummary {
@@ -295,9 +296,11 @@ actor Notifier {
     /// At most one round of notification updates a second per account: in a burst the sync loop
     /// waits here, and what arrives meanwhile comes in its next answer and is folded into the
     /// same notifications.
-    private func pace(_ account: UserID) async {
-        await timers.pace(after: lastNotify[account])
+    /// Whether it waited.
+    private func pace(_ account: UserID) async -> Bool {
+        let waited = await timers.pace(after: lastNotify[account])
         lastNotify[account] = .now
+        return waited
     }
 
     /// Beyond this many rooms in one batch, the account shows one summary notification.

@@ -16,9 +16,13 @@ struct Timers: Sendable {
 
     /// Waits until a second has passed since `last` (at once when it has, or when there is none):
     /// the one-a-second pacing of notification updates and PIN checks.
-    func pace(after last: ContinuousClock.Instant?) async {
-        guard let last else { return }
+    /// Whether it waited.
+    @discardableResult
+    func pace(after last: ContinuousClock.Instant?) async -> Bool {
+        guard let last else { return false }
         let wait = last.advanced(by: .seconds(1)) - .now
-        if wait > .zero { try? await sleep(for: wait) }
+        guard wait > .zero else { return false }
+        try? await sleep(for: wait)
+        return true
     }
 }

@@ -74,6 +74,29 @@ struct AppDatabaseTests {
         #expect(try db.rooms(of: alice)["!r:x"]?.serverUnread == 31)
     }
 
+    @Test func whatShowingNeedsIsReadAtOnceAndAgreesWithTheSingleReads() throws {
+        let db = try database()
+        let bob = UserID("@bob:x")!
+        #expect(try db.showing(bob, now: 1) == ShowingState(preview: "unlocked", notificationsEnabled: true, mutedRooms: [], notifications: [:]))
+        _ = try db.commit(SyncCommit(userID: alice, nextBatch: "s1", rooms: ["!r:x": RoomInfo(name: "Ward"), "!q:x": RoomInfo(name: "Desk")]), now: 2)
+        try db.markShown(alice, roomID: "!r:x", notificationID: 7, count: 2, eventIDs: [], highlight: true)
+        try db.mute(alice, roomID: "!q:x", until: 100)
+        try db.setPreview("never", for: alice)
+        var s = try db.showing(alice, now: 50)
+        #expect(s == ShowingState(preview: "never", notificationsEnabled: true, mutedRooms: ["!q:x"],
+                                  notifications: ["!r:x": RoomNotificationState(notificationID: 7, count: 2, highlight: true)]))
+        #expect(try s.mutedRooms == db.mutedRooms(alice, now: 50))
+        #expect(try s.notifications == db.notificationStates(of: alice))
+        #expect(try db.showing(alice, now: 100).mutedRooms.isEmpty)
+        try db.setSetting("notifications", "off")
+        s = try db.showing(alice, now: 50)
+        #expect(!s.notificationsEnabled)
+        #expect(try !db.notificationsEnabled(for: alice))
+        try db.setSetting("notifications", "on")
+        try db.setNotifications(false, for: alice)
+        #expect(try !db.showing(alice, now: 50).notificationsEnabled)
+    }
+
     @Test func powerLevelsAndCreatorsRoundTrip() throws {
         let db = try database()
         let info = RoomInfo(name: "Ward", joinedMembers: 3,
