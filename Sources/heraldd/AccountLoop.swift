@@ -119,10 +119,6 @@ struct AccountLoop: Sendable {
                     fresh = try store.commit(commit, now: Date().timeIntervalSince1970)
                     storage.wrote()
                 }
-                await crypto.committed(decrypted, sync: json, client: client)
-                await trustWatch.check(after: json, client: client)
-                await UnverifiedNotice.showIfDue(me, withheld: decrypted.commit.withheld, trust: trust.trust(me), store: store,
-                                                 notifier: notifier)
                 since = digest.nextBatch
                 answered = true
                 backoff.reset()
@@ -144,6 +140,11 @@ struct AccountLoop: Sendable {
                     if let look { now = look } else { now = await presentation(nil) }
                     await notifier.apply(me, changes: changes, presentation: now)
                 }
+                // Keys topped up and trust checked once what the answer brought is on screen.
+                await crypto.committed(decrypted, sync: json, client: client)
+                await trustWatch.check(after: json, client: client)
+                await UnverifiedNotice.showIfDue(me, withheld: decrypted.commit.withheld, trust: trust.trust(me), store: store,
+                                                 notifier: notifier)
             } catch is CancellationError {
                 break
             } catch let e as MatrixError where e.isSoftLogout {
