@@ -12,6 +12,12 @@ public struct AppDatabase: Sendable {
     /// parallel readers would save no waiting; and a reader's page cache is emptied by each
     /// commit of another connection, so with a pool every /sync answer read its pages again,
     /// a dozen per message, and each reader connection kept a cache of its own.
+    ///
+    /// GRDB's WAL setup sets `synchronous = NORMAL`: a commit is not flushed to the disk, only
+    /// the checkpoints are. A commit survives heraldd crashing or being killed; a power cut or
+    /// a crash of the system itself may take back the last answers' commits, whole and in order.
+    /// Their cursor goes back with them, so those answers are fetched again and their messages
+    /// shown again, never lost.
     public static func open(path: String) throws -> AppDatabase {
         var config = Configuration()
         config.journalMode = .wal
