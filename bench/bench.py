@@ -127,6 +127,7 @@ if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "floor":
 import copy  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
+import random  # noqa: E402
 import shutil  # noqa: E402
 import socket  # noqa: E402
 import statistics  # noqa: E402
@@ -373,6 +374,16 @@ def summary(values: list[float]) -> dict:
             "p90": pctl(values, 90), "max": max(values), "mean": statistics.fmean(values)}
 
 
+def p90_difference_interval(a: list[float], b: list[float], rounds: int = 2000) -> Optional[tuple[float, float]]:
+    """90 % bootstrap confidence interval of p90(a) − p90(b): how well this many samples pin the
+    difference down. Seeded, so a run's report can be made again from its values."""
+    if len(a) < 10 or len(b) < 10:
+        return None
+    rng = random.Random(0)
+    diffs = sorted(pctl(rng.choices(a, k=len(a)), 90) - pctl(rng.choices(b, k=len(b)), 90) for _ in range(rounds))
+    return diffs[int(0.05 * rounds)], diffs[int(0.95 * rounds) - 1]
+
+
 def r3(x: Optional[float]) -> Optional[float]:
     return None if x is None else round(x, 3)
 
@@ -407,6 +418,7 @@ def notify_latencies(recs: list[dict], sent: list[dict]) -> dict:
         lat_start.append(b)
         negative += a < 0
     return {"from_send_returned_ms": {k: r3(v) for k, v in summary(lat_sent).items()},
+            "values_from_send_returned_ms": [r3(v) for v in lat_sent],
             "from_send_start_ms": {k: r3(v) for k, v in summary(lat_start).items()},
             "missing": missing, "folded_into_a_later_notify": folded, "shown_again": dup,
             "notified_before_send_returned": negative, "notify_calls": len(recs), "warm_up": warm}
@@ -1287,8 +1299,16 @@ class Bench:
                 row(f"latency_median_{basis}", f"send→Notify median (from {label})", "ms", h.get("median"),
                     f.get("median"), "≤ floor + 3 ms" if primary else "",
                     (h["median"] <= f["median"] + 3) if primary and h.get("n") and f.get("n") else None)
+                noise = ""
+                if primary:
+                    interval = p90_difference_interval(lat["Herald"].get("values_" + basis, []),
+                                                       lat[FLOOR_APP_NAME].get("values_" + basis, []))
+                    if interval:
+                        noise = (f"Herald − floor: {h['p90'] - f['p90']:+.2f} ms, 90 % bootstrap interval "
+                                 f"{interval[0]:+.2f} to {interval[1]:+.2f} ms ({h['n']} and {f['n']} samples)")
                 row(f"latency_p90_{basis}", f"send→Notify p90 (from {label})", "ms", h.get("p90"), f.get("p90"),
-                    "≤ floor" if primary else "", (h["p90"] <= f["p90"]) if primary and h.get("n") and f.get("n") else None)
+                    "≤ floor" if primary else "", (h["p90"] <= f["p90"]) if primary and h.get("n") and f.get("n") else None,
+                    noise)
                 row(f"latency_max_{basis}", f"send→Notify max (from {label})", "ms", h.get("max"), f.get("max"), "", None)
         i1 = d.get("idle_1")
         if i1:
