@@ -1,9 +1,4 @@
 import Crypto
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import HeraldCore
 
 /// The server's current key backup (`GET /room_keys/version`), if Herald can read it:
@@ -81,8 +76,9 @@ public struct KeyBackupKey {
     /// The room key in one KeyBackupData (`GET /room_keys/keys/{roomId}/{sessionId}`).
     public func roomKey(_ keyBackupData: JSONValue) throws -> BackedUpRoomKey {
         guard let sessionData = keyBackupData["session_data"] else { throw CryptoError.malformed("key backup data") }
-        let plaintext = try decrypt(sessionData: sessionData)
-        guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(plaintext)) else {
+        var plaintext = try decrypt(sessionData: sessionData)
+        defer { Wipe.bytes(&plaintext) }
+        guard let json = try? JSONValue.decode(plaintext) else {
             throw CryptoError.malformed("key backup session data (not JSON)")
         }
         return try BackedUpRoomKey(json)
