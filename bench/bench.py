@@ -183,25 +183,28 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
-def read_tasks(pid: int) -> dict[int, tuple[str, int, int]]:
-    """{tid: (comm, voluntary+nonvoluntary context switches, schedstat run-time ns)} over /proc/PID/task/*."""
-    out: dict[int, tuple[str, int, int]] = {}
+def read_tasks(pid: int) -> dict[int, tuple[str, int, int, int]]:
+    """{tid: (comm, voluntary+nonvoluntary context switches, the nonvoluntary ones, schedstat run-time ns)}
+    over /proc/PID/task/*."""
+    out: dict[int, tuple[str, int, int, int]] = {}
     try:
         tids = os.listdir(f"/proc/{pid}/task")
     except FileNotFoundError:
         return out
     for tid in tids:
         try:
-            sw = 0
+            sw = inv = 0
             with open(f"/proc/{pid}/task/{tid}/status") as f:
                 for line in f:
                     if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
                         sw += int(line.split()[1])
+                    if line.startswith("nonvoluntary_ctxt_switches"):
+                        inv += int(line.split()[1])
             with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
                 run_ns = int(f.read().split()[0])
             with open(f"/proc/{pid}/task/{tid}/comm") as f:
                 comm = f.read().strip()
-            out[int(tid)] = (comm, sw, run_ns)
+            out[int(tid)] = (comm, sw, inv, run_ns)
         except (FileNotFoundError, ProcessLookupError):
             pass  # a thread that just exited
     return out
@@ -250,15 +253,17 @@ class Meter:
         live = set(read_tasks(self.pid))
         rows = []
         with self.lock:
-            for tid, (comm, sw, ns) in self.last.items():
-                _, sw0, ns0 = self.first.get(tid, (comm, 0, 0))
-                rows.append({"tid": tid, "comm": comm, "switches": sw - sw0, "run_ms": round((ns - ns0) / 1e6, 3),
-                             "born": tid in self.born, "exited": tid not in live})
+            for tid, (comm, sw, inv, ns) in self.last.items():
+                _, sw0, inv0, ns0 = self.first.get(tid, (comm, 0, 0, 0))
+                rows.append({"tid": tid, "comm": comm, "switches": sw - sw0, "involuntary": inv - inv0,
+                             "run_ms": round((ns - ns0) / 1e6, 3), "born": tid in self.born, "exited": tid not in live})
         sw = sum(r["switches"] for r in rows)
+        inv = sum(r["involuntary"] for r in rows)
         run_ms = sum(r["run_ms"] for r in rows)
         rows.sort(key=lambda r: -r["switches"])
         return {"seconds": round(secs, 2), "cpu_ms": ticks * 1000.0 / CLK_TCK, "cpu_ms_schedstat": round(run_ms, 3),
                 "context_switches": sw, "context_switches_per_min": round(sw * 60.0 / secs, 2) if secs else None,
+                "involuntary_switches": inv,
                 "threads_start": len(self.first), "threads_end": len(live),
                 "threads_born": len(self.born), "threads_exited": sum(1 for r in rows if r["exited"]),
                 "switches_by_thread": [r for r in rows if r["switches"]][:8]}
@@ -1322,7 +1327,8 @@ class Bench:
                 f"schedstat: {hc['cpu_ms_schedstat']:.2f} vs {fc['cpu_ms_schedstat']:.2f} ms")
             row("idle_wakeups_1", "idle wake-ups per minute, 1 account", "/min", hc["context_switches_per_min"],
                 fc["context_switches_per_min"], "≤ 2/min (no watchdog)", hc["context_switches_per_min"] <= 2,
-                "voluntary+nonvoluntary context switches over all threads")
+                f"voluntary+nonvoluntary context switches over all threads; of Herald's, "
+                f"{hc['involuntary_switches']} involuntary (preempted while running, not woken)")
         idd = d.get("idle_dispatch")
         if i1 and idd:
             hc, dc = i1["herald_cpu"], idd["herald_cpu"]
@@ -1425,7 +1431,7 @@ class Bench:
                 f"schedstat: {hc['cpu_ms_schedstat']:.2f} vs {fc['cpu_ms_schedstat']:.2f} ms; floor has 1 account")
             row("idle_wakeups_n", f"idle wake-ups per minute, {n} accounts", "/min", hc["context_switches_per_min"],
                 fc["context_switches_per_min"], f"≤ {2 * n}/min", hc["context_switches_per_min"] <= 2 * n,
-                "floor has 1 account")
+                f"floor has 1 account; of Herald's, {hc['involuntary_switches']} involuntary")
             lm = m["check"]["latency_ms"]
             row("many_latency", f"send→Notify median, {n}-account daemon (1 msg per new account)", "ms",
                 lm.get("median"), None, "", None,
