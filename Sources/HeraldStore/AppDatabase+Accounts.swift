@@ -77,12 +77,14 @@ extension AppDatabase {
 
     /// Whether the account's messages pop up: notifications on globally and for the account.
     public func notificationsEnabled(for id: UserID) throws -> Bool {
-        try query { db in
-            try Bool.fetchOne(db.cachedStatement(sql: """
-                SELECT COALESCE((SELECT value FROM setting WHERE key = 'notifications'), 'on') != 'off'
-                   AND COALESCE((SELECT notificationsEnabled FROM account WHERE userID = ?), 1)
-                """), arguments: [id.rawValue]) ?? true
-        }
+        try query { db in try Self.notificationsEnabled(db, id) }
+    }
+
+    static func notificationsEnabled(_ db: Database, _ id: UserID) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT COALESCE((SELECT value FROM setting WHERE key = 'notifications'), 'on') != 'off'
+               AND COALESCE((SELECT notificationsEnabled FROM account WHERE userID = ?), 1)
+            """), arguments: [id.rawValue]) ?? true
     }
 
     public func setSetting(_ key: String, _ value: String) throws {

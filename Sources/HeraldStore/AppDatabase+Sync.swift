@@ -275,14 +275,12 @@ extension AppDatabase {
     /// the Notify call, where there were four (each a hop through the store's queue).
     public func showing(_ id: UserID, now: Double) throws -> ShowingState {
         try query { db in
-            let row = try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT preview, COALESCE((SELECT value FROM setting WHERE key = 'notifications'), 'on') != 'off'
-                       AND notificationsEnabled AS enabled
-                FROM account WHERE userID = ?
-                """), arguments: [id.rawValue])
-            return ShowingState(preview: row?["preview"] ?? "unlocked", notificationsEnabled: row?["enabled"] ?? true,
-                                mutedRooms: try Self.mutedRooms(db, id, now: now),
-                                notifications: try Self.notificationStates(db, id))
+            ShowingState(
+                preview: try String.fetchOne(db.cachedStatement(sql: "SELECT preview FROM account WHERE userID = ?"),
+                                             arguments: [id.rawValue]) ?? "unlocked",
+                notificationsEnabled: try Self.notificationsEnabled(db, id),
+                mutedRooms: try Self.mutedRooms(db, id, now: now),
+                notifications: try Self.notificationStates(db, id))
         }
     }
 }
