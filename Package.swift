@@ -66,7 +66,7 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "HeraldDBus",
-            dependencies: ["CSystemd", "HeraldCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CSystemd", "HeraldCore", "HeraldExecutor", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         // Token encryption (AES-GCM), the key's keeper (Secret Service or a 0600 file), PIN derivation (scrypt).
         .target(

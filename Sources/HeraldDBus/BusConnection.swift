@@ -1,5 +1,6 @@
 import CSystemd
 import Glibc
+import HeraldExecutor
 import Logging
 import Synchronization
 
@@ -43,6 +44,7 @@ public final class BusConnection: @unchecked Sendable {
     /// Held by whoever touches `bus` or `event`.
     private let exclusive = Mutex(())
     private var thread: pthread_t?
+    private let busThreadID = Mutex<pid_t>(0)
     private let logger: Logger
     private let stopped = Mutex(false)
     /// Signal subscriptions, kept alive for the connection's life. Bus thread only.
@@ -90,8 +92,13 @@ public final class BusConnection: @unchecked Sendable {
         thread = tid
     }
 
+    /// The kernel's id of the bus thread, "herald-bus" in /proc and debuggers; 0 until it runs.
+    public var threadID: pid_t { busThreadID.withLock { $0 } }
+
     /// `sd_event_loop`, but with the lock released while the thread sleeps.
     private func loop() {
+        herald_name_thread("herald-bus")
+        busThreadID.withLock { $0 = herald_thread_id() }
         let fd = sd_event_get_fd(event)
         while true {
             var r = serialized { sd_event_prepare(event) }

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 /* The Swift runtime's entry points take the Swift calling convention. A job is opaque here;
    an executor reference is two words, and the generic executor is both zero. */
@@ -145,3 +146,5 @@ unsigned herald_executor_run_held(void) {
 }
 
 void herald_name_thread(const char *name) { pthread_setname_np(pthread_self(), name); }
+
+int herald_thread_id(void) { return (int)gettid(); }

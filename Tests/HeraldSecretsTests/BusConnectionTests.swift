@@ -1,4 +1,5 @@
 import CSystemd
+import Foundation
 import Glibc
 import HeraldDBus
 import Synchronization
@@ -38,11 +39,10 @@ struct BusConnectionTests {
         #expect(sd_bus_request_name(silent, "org.herald.Silent", 0) >= 0)
 
         let conn = try bus.connect()
-        // Settled first, and the bus thread back asleep: a thread still in its loop would pick the
-        // time limit up by chance. The pause cannot make the test fail, only let it see the fault
-        // of a limit nobody arms.
+        // Settled first, and the bus thread back asleep in poll(): a thread still in its loop
+        // would pick the time limit up by chance, and hide a limit nobody arms.
         #expect(try await Self.busID(conn).count == 32)
-        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await Self.asleep(conn), "the bus thread did not go back to sleep after a reply")
         let start = ContinuousClock.now
         let outcome = Outcome()
         Task {
@@ -63,6 +63,20 @@ struct BusConnectionTests {
         #expect(ended >= .milliseconds(250))
         // The connection goes on serving.
         #expect(try await Self.busID(conn).count == 32)
+    }
+
+    /// Waits (10 s at most) until the connection's bus thread sleeps in poll(), as /proc shows it.
+    static func asleep(_ conn: BusConnection) async throws -> Bool {
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .seconds(10) {
+            let tid = conn.threadID
+            if tid != 0, let wchan = try? String(contentsOfFile: "/proc/self/task/\(tid)/wchan", encoding: .utf8),
+               wchan.contains("poll") {
+                return true
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return false
     }
 
     static func busID(_ conn: BusConnection) async throws -> String {

@@ -28,3 +28,6 @@ unsigned herald_executor_run_held(void);
 /// Names the calling thread (at most 15 bytes show), so that a look at /proc tells Herald's
 /// threads apart: a thread otherwise inherits its creator's name.
 void herald_name_thread(const char *name);
+
+/// The calling thread's kernel id (its directory under /proc/self/task).
+int herald_thread_id(void);
