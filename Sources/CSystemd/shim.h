@@ -6,6 +6,7 @@
 #include <systemd/sd-journal.h>
 #include <sys/socket.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 
 // sd_bus_match_signal_async and friends take no varargs, but sd_bus_message_append/read do:
 // Herald uses the *_basic, open_container and close_container calls, which are not variadic.

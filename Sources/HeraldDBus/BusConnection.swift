@@ -36,13 +36,23 @@ func check(_ rc: Int32, _ what: @autoclosure () -> String) throws -> Int32 {
 /// written by the calling thread itself, under the lock, so that a notification leaves without
 /// waiting for the bus thread to be scheduled; its reply comes back through the bus thread,
 /// which resumes the caller's continuation. Other work is handed to the bus thread (`perform`).
+///
+/// A call's reply time limit is armed by the bus thread when it next prepares its loop. A call
+/// written while that thread sleeps does not wake it for this: the caller sets the limit timerfd
+/// instead, which wakes the bus thread only if the reply is not in by then. Waking it right after
+/// each call would put a second thread of Herald's on the cores just when the bus daemon and the
+/// notification server need them.
 public final class BusConnection: @unchecked Sendable {
     private let bus: OpaquePointer
     private let event: OpaquePointer
     private let jobFD: Int32
+    /// A CLOCK_MONOTONIC timerfd on the loop: the earliest reply time limit of the calls written
+    /// since the bus thread last prepared its loop.
+    private let limitFD: Int32
     private let jobs = Mutex<[@Sendable () -> Void]>([])
-    /// Held by whoever touches `bus` or `event`.
-    private let exclusive = Mutex(())
+    /// Held by whoever touches `bus` or `event`; holds the limit timerfd's deadline (µs of
+    /// CLOCK_MONOTONIC, 0 while disarmed).
+    private let exclusive = Mutex<UInt64>(0)
     private var thread: pthread_t?
     private let busThreadID = Mutex<pid_t>(0)
     private let logger: Logger
@@ -74,6 +84,8 @@ public final class BusConnection: @unchecked Sendable {
         event = e!
         jobFD = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
         guard jobFD >= 0 else { throw BusError(errno: -errno, "eventfd") }
+        limitFD = timerfd_create(CLOCK_MONOTONIC, Int32(TFD_CLOEXEC | TFD_NONBLOCK))
+        guard limitFD >= 0 else { throw BusError(errno: -errno, "timerfd_create") }
         try check(sd_bus_attach_event(bus, event, 0), "sd_bus_attach_event")
         let me = Unmanaged.passUnretained(self).toOpaque()
         try check(sd_event_add_io(event, nil, jobFD, UInt32(EPOLLIN.rawValue), { _, fd, _, user in
@@ -82,6 +94,12 @@ public final class BusConnection: @unchecked Sendable {
             Unmanaged<BusConnection>.fromOpaque(user!).takeUnretainedValue().runJobs()
             return 0
         }, me), "sd_event_add_io")
+        // Its expiry only needs to wake the loop, whose next prepare arms sd-bus's own limit.
+        try check(sd_event_add_io(event, nil, limitFD, UInt32(EPOLLIN.rawValue), { _, fd, _, _ in
+            var expirations: UInt64 = 0
+            _ = read(fd, &expirations, 8)
+            return 0
+        }, nil), "sd_event_add_io")
         var tid = pthread_t()
         let box = Unmanaged.passRetained(self).toOpaque()
         let rc = pthread_create(&tid, nil, { raw in
@@ -101,7 +119,16 @@ public final class BusConnection: @unchecked Sendable {
         busThreadID.withLock { $0 = herald_thread_id() }
         let fd = sd_event_get_fd(event)
         while true {
-            var r = serialized { sd_event_prepare(event) }
+            // Prepared under the lock, the loop arms sd-bus's limits of every call written so
+            // far; the limit timerfd, which stood in for them, is disarmed.
+            var r = exclusive.withLock { deadline in
+                if deadline != 0 {
+                    deadline = 0
+                    var off = itimerspec()
+                    _ = timerfd_settime(limitFD, 0, &off, nil)
+                }
+                return sd_event_prepare(event)
+            }
             if r == 0 {
                 var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                 _ = poll(&ready, 1, -1)
@@ -118,10 +145,26 @@ public final class BusConnection: @unchecked Sendable {
         try exclusive.withLock { _ in try body() }
     }
 
+    /// After a call is written (lock held, `deadline` its value): makes sure the sleeping bus
+    /// thread wakes by the call's time limit, and at once if output is left queued.
+    private func armLimit(_ deadline: inout UInt64, timeoutMicroseconds: UInt64) {
+        let events = sd_bus_get_events(bus)
+        if events < 0 || events & Int32(POLLOUT) != 0 { wake() }
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let limit = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1_000 + timeoutMicroseconds
+        guard deadline == 0 || limit < deadline else { return }
+        deadline = limit
+        var at = itimerspec()
+        at.it_value = timespec(tv_sec: Int(limit / 1_000_000), tv_nsec: Int(limit % 1_000_000) * 1_000)
+        if timerfd_settime(limitFD, Int32(TFD_TIMER_ABSTIME), &at, nil) != 0 { wake() }
+    }
+
     deinit {
         _ = sd_bus_flush_close_unref(bus)
         _ = sd_event_unref(event)
         Glibc.close(jobFD)
+        Glibc.close(limitFD)
     }
 
     /// The unique name this connection has on the bus.
@@ -148,8 +191,7 @@ public final class BusConnection: @unchecked Sendable {
         wake()
     }
 
-    /// Wakes the bus thread, which then runs the jobs handed in and re-arms its loop: a message
-    /// written by another thread may have left output queued or a reply time limit to watch.
+    /// Wakes the bus thread, which then runs the jobs handed in and re-arms its loop.
     private func wake() {
         var one: UInt64 = 1
         _ = write(jobFD, &one, 8)
@@ -181,8 +223,7 @@ public final class BusConnection: @unchecked Sendable {
     ) async throws -> T {
         if stopped.withLock({ $0 }) { throw BusError(name: "closed", message: "the bus connection is closed") }
         return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<T, any Error>) in
-            defer { wake() }
-            serialized {
+            exclusive.withLock { deadline in
                 let bus = self.bus
                 do {
                     var m: OpaquePointer?
@@ -207,6 +248,7 @@ public final class BusConnection: @unchecked Sendable {
                         Unmanaged<PendingCall>.fromOpaque(user).release()
                         throw BusError(errno: rc, "call \(member)")
                     }
+                    armLimit(&deadline, timeoutMicroseconds: timeoutMicroseconds)
                 } catch {
                     cont.resume(throwing: error)
                 }
