@@ -4,8 +4,10 @@ import HeraldCore
 
 extension AppDatabase {
     /// Applies one sync response: room titles, members, new ledger rows and the new cursor, all
-    /// or nothing. Returns the messages that were not in the ledger yet — the ones to show.
-    public func commit(_ c: SyncCommit, now: Double) throws -> [IncomingMessage] {
+    /// or nothing. Returns the messages that were not in the ledger yet — the ones to show — and,
+    /// when there are any, what showing them needs, read in the same transaction: the next step
+    /// is the Notify call, and a read of its own would take the database's locks once more.
+    public func commit(_ c: SyncCommit, now: Double) throws -> Committed {
         try writer.write { db in
             let uid = c.userID.rawValue
             for (roomID, info) in c.rooms {
@@ -37,7 +39,7 @@ extension AppDatabase {
             }
             try c.crypto?.write(db, userID: uid, now: now)
             try db.cachedStatement(sql: "UPDATE account SET since = ? WHERE userID = ?").execute(arguments: [c.nextBatch, uid])
-            return fresh
+            return Committed(fresh: fresh, showing: fresh.isEmpty ? nil : try Self.showing(db, c.userID, now: now))
         }
     }
 
@@ -271,18 +273,27 @@ extension AppDatabase {
                                 arguments: [id.rawValue, now]))
     }
 
-    /// Everything showing an answer's new messages reads, in one call between the commit and
-    /// the Notify call, where there were four (each a hop through the store's queue).
+    /// Everything showing an answer's new messages reads (`commit` returns it).
     public func showing(_ id: UserID, now: Double) throws -> ShowingState {
-        try query { db in
-            ShowingState(
-                preview: try String.fetchOne(db.cachedStatement(sql: "SELECT preview FROM account WHERE userID = ?"),
-                                             arguments: [id.rawValue]) ?? "unlocked",
-                notificationsEnabled: try Self.notificationsEnabled(db, id),
-                mutedRooms: try Self.mutedRooms(db, id, now: now),
-                notifications: try Self.notificationStates(db, id))
-        }
+        try query { db in try Self.showing(db, id, now: now) }
     }
+
+    private static func showing(_ db: Database, _ id: UserID, now: Double) throws -> ShowingState {
+        ShowingState(
+            preview: try String.fetchOne(db.cachedStatement(sql: "SELECT preview FROM account WHERE userID = ?"),
+                                         arguments: [id.rawValue]) ?? "unlocked",
+            notificationsEnabled: try notificationsEnabled(db, id),
+            mutedRooms: try mutedRooms(db, id, now: now),
+            notifications: try notificationStates(db, id))
+    }
+}
+
+/// What one sync commit brought.
+public struct Committed: Sendable {
+    /// The messages not in the ledger before: the ones to show.
+    public var fresh: [IncomingMessage]
+    /// The account's settings and notifications as the commit left them; nil when `fresh` is empty.
+    public var showing: ShowingState?
 }
 
 /// An account's settings and notifications as showing its new messages needs them.

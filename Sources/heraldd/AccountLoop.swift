@@ -114,20 +114,20 @@ struct AccountLoop: Sendable {
                 // while the store still holds it (the commit forgets the room).
                 if !digest.leftRooms.isEmpty { await notifier.withdraw(me, rooms: Set(digest.leftRooms)) }
                 var fresh: [IncomingMessage] = []
+                var showing: ShowingState?
                 // An idle answer that keeps the cursor where it was has nothing to write.
                 if !(commit.changesNothingButTheCursor && commit.nextBatch == since) {
-                    fresh = try store.commit(commit, now: Date().timeIntervalSince1970)
+                    let committed = try store.commit(commit, now: Date().timeIntervalSince1970)
+                    (fresh, showing) = (committed.fresh, committed.showing)
                     storage.wrote()
                 }
                 since = digest.nextBatch
                 answered = true
                 backoff.reset()
                 enter("syncing")
-                // The account's settings are read once per answer, and only when there is something to show.
+                // The account's settings come with the commit, and only when there is something to show.
                 var look: Presentation?
-                if !fresh.isEmpty {
-                    let showing = (try? store.showing(me, now: Date().timeIntervalSince1970))
-                        ?? ShowingState(preview: "unlocked", notificationsEnabled: notificationsEnabled(), mutedRooms: [], notifications: [:])
+                if let showing {
                     let now = await presentation(showing.preview)
                     look = now
                     await notifier.show(me, messages: fresh, rooms: digest.rooms(after: known), unreadHints: unreadHints,

@@ -19,10 +19,23 @@ struct AppDatabaseTests {
     @Test func aReplayedBatchYieldsNothingNewAndTheCursorMoves() throws {
         let db = try database()
         let first = try db.commit(SyncCommit(userID: alice, nextBatch: "s1", messages: [msg("$1"), msg("$2")]), now: 2)
-        #expect(first.map(\.eventID) == ["$1", "$2"])
+        #expect(first.fresh.map(\.eventID) == ["$1", "$2"])
         let again = try db.commit(SyncCommit(userID: alice, nextBatch: "s2", messages: [msg("$2"), msg("$3")]), now: 3)
-        #expect(again.map(\.eventID) == ["$3"])
+        #expect(again.fresh.map(\.eventID) == ["$3"])
         #expect(try db.account(alice)?.since == "s2")
+        #expect(try db.commit(SyncCommit(userID: alice, nextBatch: "s3", messages: [msg("$3")]), now: 4).showing == nil)
+    }
+
+    @Test func aCommitWithNewMessagesReadsWhatShowingThemNeeds() throws {
+        let db = try database()
+        _ = try db.commit(SyncCommit(userID: alice, nextBatch: "s1", rooms: ["!r:x": RoomInfo(name: "Ward"), "!q:x": RoomInfo(name: "Desk")]), now: 2)
+        try db.markShown(alice, roomID: "!r:x", notificationID: 7, count: 2, eventIDs: [], highlight: true)
+        try db.mute(alice, roomID: "!q:x", until: 100)
+        try db.setPreview("never", for: alice)
+        let committed = try db.commit(SyncCommit(userID: alice, nextBatch: "s2", messages: [msg("$1")]), now: 50)
+        #expect(committed.showing == ShowingState(preview: "never", notificationsEnabled: true, mutedRooms: ["!q:x"],
+                                                  notifications: ["!r:x": RoomNotificationState(notificationID: 7, count: 2, highlight: true)]))
+        #expect(try committed.showing == db.showing(alice, now: 50))
     }
 
     @Test func unshownEventsSurviveUntilMarkedShown() throws {
@@ -202,7 +215,7 @@ struct LedgerPruningTests {
         // The old shown event is gone (a replay would show it again, but no replay reaches back a month);
         // the unshown one stays until it is shown.
         let again = try db.commit(SyncCommit(userID: alice, nextBatch: "s3", messages: [msg("$old"), msg("$new"), msg("$unshown")]), now: 10_001)
-        #expect(again.map(\.eventID) == ["$old"])
+        #expect(again.fresh.map(\.eventID) == ["$old"])
         #expect(try db.unshown(alice)["!r:x"]?.contains("$unshown") == true)
     }
 }
