@@ -11,7 +11,10 @@ the Desktop Notifications spec (1.2):
 
 Every call is appended to --log as one JSON line, flushed at once:
   {"t": time.time(), "method": "Notify", "id", "app_name", "replaces_id", "app_icon", "summary",
-   "body", "actions", "hints" (variants unwrapped), "expire_timeout", "sender"}
+   "body", "actions", "hints" (variants unwrapped), "expire_timeout", "sender", "t_parsed"}
+"t" is when the call's last bytes were read off the socket: when it reached this server. This
+recorder's own parsing (pure Python, about 2 µs per 10 bytes) comes after; "t_parsed" is the
+time once it is parsed, as "t" was before.
   {"t", "method": "CloseNotification", "id", "sender"}
   (GetCapabilities / GetServerInformation are logged as {"t", "method", "sender"}.)
 
@@ -138,7 +141,8 @@ class Recorder:
     def signal(self, member: str, signature: str, body: tuple) -> None:
         self.conn.send(new_signal(self.emitter, member, signature, body))
 
-    def handle(self, msg) -> None:
+    def handle(self, msg, t: float) -> None:
+        """``t``: when the message was read off the socket (see ``receive_stamped``)."""
         hdr = msg.header
         if hdr.message_type != MessageType.method_call:
             return
@@ -147,7 +151,6 @@ class Recorder:
         iface = fields.get(HeaderFields.interface)
         path = fields.get(HeaderFields.path)
         sender = fields.get(HeaderFields.sender)
-        t = time.time()
         wants_reply = not (hdr.flags & MessageFlag.no_reply_expected)
 
         def reply(signature=None, body=()):
@@ -182,7 +185,7 @@ class Recorder:
                          "replaces_id": replaces_id, "app_icon": app_icon, "summary": summary,
                          "body": body, "actions": list(actions),
                          "hints": to_json("a{sv}", hints), "expire_timeout": expire,
-                         "sender": sender})
+                         "sender": sender, "t_parsed": time.time()})
             return reply("u", (nid,))
         if iface in (IFACE, None) and member == "CloseNotification":
             (nid,) = msg.body
@@ -209,6 +212,24 @@ class Recorder:
                      f"no method {iface}.{member} at {path}")
 
 
+def stamped_messages(conn):
+    """Yields each message with the time the read that completed it returned. jeepney's own
+    ``receive`` parses before it returns, so a time taken after it would count this recorder's
+    parsing, which grows with the message (actions, hints), as part of the sender's latency.
+    Ends when the bus closes the connection."""
+    stamp = time.time()
+    while True:
+        msg = conn.parser.get_next_message()
+        if msg is not None:
+            yield msg, stamp
+            continue
+        data = conn.sock.recv(65536)
+        stamp = time.time()
+        if not data:
+            return
+        conn.parser.add_data(data)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--address", default=os.environ.get("DBUS_SESSION_BUS_ADDRESS"),
@@ -230,12 +251,12 @@ def main() -> int:
     with open(args.log, "a", encoding="utf-8") as log_file:
         server = Recorder(conn, log_file, caps)
         print(f"ready {conn.unique_name}", flush=True)
-        while True:
-            try:
-                msg = conn.receive()
-            except (ConnectionResetError, EOFError, OSError):
-                return 0  # the bus went away
-            server.handle(msg)
+        try:
+            for msg, t in stamped_messages(conn):
+                server.handle(msg, t)
+        except OSError:
+            pass
+        return 0  # the bus went away
 
 
 if __name__ == "__main__":
