@@ -197,9 +197,9 @@ def read_tasks(pid: int) -> dict[int, tuple[str, int, int, int]]:
             with open(f"/proc/{pid}/task/{tid}/status") as f:
                 for line in f:
                     if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                        sw += int(line.split()[1])
-                    if line.startswith("nonvoluntary_ctxt_switches"):
-                        inv += int(line.split()[1])
+                        n = int(line.split()[1])
+                        sw += n
+                        inv += n if line.startswith("non") else 0
             with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
                 run_ns = int(f.read().split()[0])
             with open(f"/proc/{pid}/task/{tid}/comm") as f:
@@ -421,7 +421,7 @@ def notify_latencies(recs: list[dict], sent: list[dict]) -> dict:
         folded += not own
         lat_sent.append(a)
         lat_start.append(b)
-        lat_parsed.append((cover.get("t_parsed", cover["t"]) - m["t_sent"]) * 1000)
+        lat_parsed.append((cover["t_parsed"] - m["t_sent"]) * 1000)
         negative += a < 0
     return {"from_send_returned_ms": {k: r3(v) for k, v in summary(lat_sent).items()},
             "values_from_send_returned_ms": [r3(v) for v in lat_sent],
@@ -1318,8 +1318,8 @@ class Bench:
                     if interval:
                         noise = (f"Herald − floor: {h['p90'] - f['p90']:+.2f} ms, 90 % bootstrap interval "
                                  f"{interval[0]:+.2f} to {interval[1]:+.2f} ms ({h['n']} and {f['n']} samples)")
-                    hp = lat["Herald"].get("from_send_returned_to_recorder_parsed_ms", {}).get("p90")
-                    fp = lat[FLOOR_APP_NAME].get("from_send_returned_to_recorder_parsed_ms", {}).get("p90")
+                    hp = lat["Herald"]["from_send_returned_to_recorder_parsed_ms"].get("p90")
+                    fp = lat[FLOOR_APP_NAME]["from_send_returned_to_recorder_parsed_ms"].get("p90")
                     if hp is not None and fp is not None:
                         noise += (f"{'; ' if noise else ''}to the recorder's time after it parsed the call "
                                   f"(how calls were stamped before): {hp:.2f} vs {fp:.2f} ms")

@@ -12,11 +12,11 @@ the Desktop Notifications spec (1.2):
 Every call is appended to --log as one JSON line, flushed at once:
   {"t": time.time(), "method": "Notify", "id", "app_name", "replaces_id", "app_icon", "summary",
    "body", "actions", "hints" (variants unwrapped), "expire_timeout", "sender", "t_parsed"}
+  {"t", "method": "CloseNotification", "id", "sender"}
+  (GetCapabilities / GetServerInformation are logged as {"t", "method", "sender"}.)
 "t" is when the call's last bytes were read off the socket: when it reached this server. This
 recorder's own parsing (pure Python, about 2 µs per 10 bytes) comes after; "t_parsed" is the
 time once it is parsed, as "t" was before.
-  {"t", "method": "CloseNotification", "id", "sender"}
-  (GetCapabilities / GetServerInformation are logged as {"t", "method", "sender"}.)
 
 A private interface on the same object lets a test play the user:
   org.herald.Recorder.InvokeAction(u id, s key)   emits ActionInvoked(id, key)
@@ -142,7 +142,7 @@ class Recorder:
         self.conn.send(new_signal(self.emitter, member, signature, body))
 
     def handle(self, msg, t: float) -> None:
-        """``t``: when the message was read off the socket (see ``receive_stamped``)."""
+        """``t``: when the message was read off the socket (see ``stamped_messages``)."""
         hdr = msg.header
         if hdr.message_type != MessageType.method_call:
             return
