@@ -119,7 +119,8 @@ let package = Package(
             swiftSettings: strict, linkerSettings: executableLinking),
 
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"], swiftSettings: strict),
-        .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore"], swiftSettings: strict),
+        .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore", .product(name: "GRDB", package: "GRDB.swift")],
+                    swiftSettings: strict),
         .testTarget(name: "HeraldSecretsTests", dependencies: ["HeraldSecrets", "HeraldDBus", "CSystemd"], swiftSettings: strict),
         .testTarget(name: "HeraldCryptoTests", dependencies: ["HeraldCrypto", "HeraldCore", "HeraldMatrix"], swiftSettings: strict),
         .testTarget(name: "HeraldJournalTests", dependencies: ["HeraldJournal"], swiftSettings: strict),

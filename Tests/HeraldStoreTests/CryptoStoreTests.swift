@@ -1,5 +1,7 @@
+import GRDB
 import HeraldCore
 import HeraldStore
+import Synchronization
 import Testing
 
 struct CryptoStoreTests {
@@ -91,5 +93,35 @@ struct CryptoStoreTests {
         let later = 1000 + Double(cap) + AppDatabase.CryptoLimits.awaitingSeconds + 10
         try db.commitCrypto(CryptoCommit(awaiting: [AwaitingEvent(eventID: "$new", roomID: "!r:x", sessionID: "g")]), for: alice, now: later)
         #expect(try db.awaitingEvents(of: alice, roomID: "!r:x", sessionID: "g", since: 0).map(\.eventID) == ["$new"])
+    }
+
+    @Test func groupSessionsAreCappedPerAccountDroppingTheOldest() throws {
+        let db = try database()
+        let cap = AppDatabase.CryptoLimits.groupSessionsPerAccount
+        try db.commitCrypto(CryptoCommit(groupSessions: (0..<cap).map { group("old\($0)") }), for: alice, now: 2)
+        try db.commitCrypto(CryptoCommit(groupSessions: [group("new1"), group("new2")]), for: alice, now: 3)
+        #expect(try db.cryptoRowCount(of: alice) == cap)
+        #expect(try db.groupSession(of: alice, roomID: "!r:x", sessionID: "new2") == group("new2"))
+        // Ties in age go by row: two of the first batch made room.
+        #expect(try (0..<cap).filter { try db.groupSession(of: alice, roomID: "!r:x", sessionID: "old\($0)") == nil }.count == 2)
+    }
+
+    /// Every decrypted message writes its session's record again (the replay guard moved on).
+    /// That write must not cost a pass over all of the account's sessions: the cap is enforced
+    /// when a session is added, never when one is updated.
+    @Test func updatingAStoredGroupSessionDoesNotSweepTheTable() throws {
+        let queue = try DatabaseQueue()
+        let db = try AppDatabase(queue)
+        try db.insertAccount(StoredAccount(userID: alice, homeserver: "https://x", deviceID: "D", accessToken: Array("sealed".utf8), stateSince: 1), now: 1)
+        try db.commitCrypto(CryptoCommit(groupSessions: [group("g1"), group("g2")]), for: alice, now: 2)
+        let statements = Mutex<[String]>([])
+        queue.inDatabase { $0.trace { event in statements.withLock { $0.append("\(event)") } } }
+        let updated = StoredGroupSession(roomID: "!r:x", sessionID: "g1", senderKey: "K", sender: "@bob:x", sealed: [9, 9])
+        _ = try db.commit(SyncCommit(userID: alice, nextBatch: "s2", crypto: CryptoCommit(groupSessions: [updated])), now: 5)
+        queue.inDatabase { $0.trace(options: [], nil) }
+        #expect(try db.groupSession(of: alice, roomID: "!r:x", sessionID: "g1") == updated)
+        #expect(try db.cryptoRowCount(of: alice) == 2)
+        let sweeps = statements.withLock { $0.filter { $0.contains("DELETE FROM groupSession") } }
+        #expect(sweeps.isEmpty, "\(sweeps)")
     }
 }
