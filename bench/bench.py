@@ -890,6 +890,32 @@ class Bench:
         self.details["latency"] = out
 
     MEGOLM_MID_INDEX = 50  # the middle of a Megolm session that is rotated every 100 messages
+    ENCRYPTED_BLOCK = 5  # messages in each block of the encrypted phase
+
+    @classmethod
+    def encrypted_blocks(cls, n: int) -> list[tuple[str, int]]:
+        """``n`` cleartext and ``n`` encrypted messages in blocks of at most ENCRYPTED_BLOCK, in
+        pairs that alternate cleartext-encrypted, encrypted-cleartext: a drift in the machine's
+        load over the phase weighs on both kinds alike, and the pairs stay close in time."""
+        out: list[tuple[str, int]] = []
+        left = n
+        while left > 0:
+            c = min(cls.ENCRYPTED_BLOCK, left)
+            out += [("cleartext", c), ("encrypted", c)] if len(out) % 4 == 0 else [("encrypted", c), ("cleartext", c)]
+            left -= c
+        return out
+
+    @staticmethod
+    def decryption_cost_by_pair(clear: list[dict], enc: list[dict]) -> dict:
+        """Encrypted minus cleartext CPU per message (schedstat), for each pair of neighbouring
+        blocks, with the median and a 90 % bootstrap interval of the mean over the pairs."""
+        diffs = [e["cpu_ms_schedstat"] / e["messages"] - c["cpu_ms_schedstat"] / c["messages"] for c, e in zip(clear, enc)]
+        if not diffs:
+            return {"pairs": 0}
+        rng = random.Random(7)
+        means = sorted(statistics.fmean(rng.choices(diffs, k=len(diffs))) for _ in range(2000))
+        return {"pairs": len(diffs), "per_pair_ms": [r3(d) for d in diffs], "mean_ms": r3(statistics.fmean(diffs)),
+                "median_ms": r3(statistics.median(diffs)), "interval_90_ms": [r3(means[100]), r3(means[1899])]}
 
     def phase_encrypted(self) -> None:
         """Encrypted against cleartext, one message at a time, then many stored group sessions.
@@ -897,11 +923,13 @@ class Bench:
         A matrix-nio client (python-olm) of the sender shares a Megolm session with heraldd's
         device in an encrypted direct chat; the measured encrypted messages are centred on Megolm
         index 50 (see MEGOLM_MID_INDEX). Messages to heraldd go one every 2 × spacing (each
-        side's pace in the latency phase) in four blocks, cleartext / encrypted / encrypted /
-        cleartext, so that a drift in the machine's load weighs on both kinds alike; the floor gets
-        a cleartext message half-way between two of heraldd's. heraldd's CPU is read per block.
-        Then the nio device sends ``n_sessions`` m.room_key to-device events over its Olm session,
-        each the key of a new outbound group session, one at a time."""
+        side's pace in the latency phase) in blocks of ENCRYPTED_BLOCK, cleartext / encrypted /
+        encrypted / cleartext and so on (``encrypted_blocks``), so that a drift in the machine's
+        load weighs on both kinds alike; the floor gets a cleartext message half-way between two
+        of heraldd's. heraldd's CPU is read per block. Then the nio device sends ``n_sessions``
+        m.room_key to-device events over its Olm session, each the key of a new outbound group
+        session, one at a time, and one more block of encrypted messages measures their cost with
+        those sessions stored."""
         from nio import RoomSendResponse
         from nio_sender import NioSender
 
@@ -954,15 +982,14 @@ class Bench:
             time.sleep(2.0)  # past heraldd's one-update-a-second limit, which would hold back the first messages
             log(f"encrypted: nio device ready in {time.monotonic() - t0:.1f} s; {n} encrypted (Megolm indices from "
                 f"{first_index}) and {n} cleartext messages, one every {self.spacing * 2000:.0f} ms, in blocks "
-                "clear/encrypted/encrypted/clear")
-            half = n // 2
-            blocks = [("cleartext", half), ("encrypted", n - half), ("encrypted", half), ("cleartext", n - half)]
+                f"of {self.ENCRYPTED_BLOCK}, clear/encrypted/encrypted/clear and again")
+            blocks = self.encrypted_blocks(n)
             sent: dict[str, list[dict]] = {"cleartext": [], "encrypted": [], FLOOR_APP_NAME: []}
             cpu: dict[str, list[dict]] = {"cleartext": [], "encrypted": [], FLOOR_APP_NAME: []}
-            t_begin = time.time()
-            for kind, count in blocks:
-                if not count:
-                    continue
+
+            def block(kind: str, count: int, key: str = "") -> None:
+                """``count`` messages of ``kind`` to heraldd, each followed by one to the floor; the
+                CPU of both over the block, its last Notify and a 1 s tail, under ``key or kind``."""
                 m_h, m_f = Meter(hp), Meter(fp)
                 last = ""
                 for _ in range(count):
@@ -978,10 +1005,14 @@ class Bench:
                     time.sleep(max(0.0, t_a + 2 * self.spacing - time.time()))
                 shown = notified(last, 15)
                 time.sleep(1.0)  # the same tail for every block: what the last message set off ends in it
-                cpu[kind].append({**m_h.stop(), "messages": count, "last_shown": shown})
+                cpu.setdefault(key or kind, []).append({**m_h.stop(), "messages": count, "last_shown": shown})
                 cpu[FLOOR_APP_NAME].append({**m_f.stop(), "messages": count})
+
+            t_begin = time.time()
+            for kind, count in blocks:
+                block(kind, count)
             out: dict[str, Any] = {"per_kind": n, "spacing_ms": self.spacing * 2000,
-                                   "blocks": [k for k, c in blocks if c],
+                                   "blocks": [f"{k} {c}" for k, c in blocks],
                                    "megolm_indices": [first_index, outbound.message_index - 1]}
             for kind, apps in (("cleartext", "Herald"), ("encrypted", "Herald"), (FLOOR_APP_NAME, FLOOR_APP_NAME)):
                 recs = self.notes.of(apps, t_begin)
@@ -1002,8 +1033,21 @@ class Bench:
                                  "messages into a later Notify")
                 if not lat["from_send_returned_ms"]["n"]:
                     raise MeasureError(f"encrypted: no Notify from {who} matched any message")
+            out["decryption_cost_by_pair"] = self.decryption_cost_by_pair(cpu["cleartext"], cpu["encrypted"])
             self.details["encrypted"] = out
             self.group_sessions(nio, device, room_e, hp)
+            # The same messages once heraldd holds the stored sessions: what a decrypted message
+            # costs must not grow with the sessions an account has kept.
+            m = min(n, 10)
+            log(f"encrypted: {m} more encrypted messages with {self.details['group_sessions']['after']['db']['group_sessions']} "
+                "stored group sessions")
+            block("encrypted", m, key="encrypted_with_sessions")
+            b = cpu["encrypted_with_sessions"][0]
+            out["with_stored_sessions"] = {"messages": m, "cpu": {k: b[k] for k in ("seconds", "cpu_ms", "cpu_ms_schedstat")},
+                                           "cpu_ms_per_message_schedstat": r3(b["cpu_ms_schedstat"] / m),
+                                           "last_shown": b["last_shown"]}
+            if not b["last_shown"]:
+                self.observe("encrypted phase: heraldd did not show the last message sent with the stored group sessions")
         finally:
             nio.close()
 
@@ -1368,12 +1412,27 @@ class Bench:
                 f"Megolm in an encrypted direct chat, from matrix-nio, message indices {lo}–{hi} (centred on 50, "
                 f"the middle of a session rotated every 100 messages); cleartext in the same run "
                 f"{fmt(c['cpu_ms_per_message_schedstat'])} ms; {ticks(x)} vs {ticks(f)}; "
-                "blocks cleartext/encrypted/encrypted/cleartext")
+                f"{len(e['blocks'])} blocks of up to {self.ENCRYPTED_BLOCK}, cleartext/encrypted/encrypted/cleartext "
+                "and again")
             cost = x["cpu_ms_per_message_schedstat"] - c["cpu_ms_per_message_schedstat"]
+            pairs = e["decryption_cost_by_pair"]
+            spread = (f"; over {pairs['pairs']} pairs of neighbouring blocks: median {fmt(pairs['median_ms'])} ms, "
+                      f"90 % interval of the mean {fmt(pairs['interval_90_ms'][0])} to {fmt(pairs['interval_90_ms'][1])} ms"
+                      if pairs["pairs"] > 1 else "")
             row("decryption_cost", "decryption cost per message (encrypted − cleartext)", "ms", cost,
                 c["cpu_ms_per_message_schedstat"], "< 0.3 ms", cost < 0.3,
                 "ratio: the cost against a cleartext message's whole CPU; utime+stime difference "
-                f"{fmt(x['cpu_ms_per_message'] - c['cpu_ms_per_message'])} ms")
+                f"{fmt(x['cpu_ms_per_message'] - c['cpu_ms_per_message'])} ms{spread}")
+            w = e.get("with_stored_sessions")
+            gs = d.get("group_sessions")
+            if w and gs:
+                row("cpu_encrypted_sessions",
+                    f"CPU per encrypted message with {gs['after']['db']['group_sessions']} stored group sessions "
+                    "(baseline: without them)", "ms", w["cpu_ms_per_message_schedstat"],
+                    x["cpu_ms_per_message_schedstat"], "≤ floor", w["cpu_ms_per_message_schedstat"]
+                    <= f["cpu_ms_per_message_schedstat"],
+                    f"{w['messages']} messages in one block after the room keys; the floor's in the blocks above: "
+                    f"{fmt(f['cpu_ms_per_message_schedstat'])} ms")
             for q in ("median", "p90"):
                 row(f"latency_encrypted_{q}", f"send→Notify {q}, encrypted (baseline: cleartext)", "ms",
                     x["from_send_returned_ms"].get(q), c["from_send_returned_ms"].get(q), "", None,
