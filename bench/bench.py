@@ -379,14 +379,19 @@ def summary(values: list[float]) -> dict:
             "p90": pctl(values, 90), "max": max(values), "mean": statistics.fmean(values)}
 
 
-def p90_difference_interval(a: list[float], b: list[float], rounds: int = 2000) -> Optional[tuple[float, float]]:
-    """90 % bootstrap confidence interval of p90(a) − p90(b): how well this many samples pin the
-    difference down. Seeded, so a run's report can be made again from its values."""
+def bootstrap_interval(stat: Callable[..., float], *samples: list[float], rounds: int = 2000) -> tuple[float, float]:
+    """90 % bootstrap confidence interval of ``stat(*samples)``, each sample drawn again with
+    replacement. Seeded, so a run's report can be made again from its values."""
+    rng = random.Random(0)
+    values = sorted(stat(*(rng.choices(s, k=len(s)) for s in samples)) for _ in range(rounds))
+    return values[int(0.05 * rounds)], values[int(0.95 * rounds) - 1]
+
+
+def p90_difference_interval(a: list[float], b: list[float]) -> Optional[tuple[float, float]]:
+    """The interval of p90(a) − p90(b): how well this many samples pin the difference down."""
     if len(a) < 10 or len(b) < 10:
         return None
-    rng = random.Random(0)
-    diffs = sorted(pctl(rng.choices(a, k=len(a)), 90) - pctl(rng.choices(b, k=len(b)), 90) for _ in range(rounds))
-    return diffs[int(0.05 * rounds)], diffs[int(0.95 * rounds) - 1]
+    return bootstrap_interval(lambda x, y: pctl(x, 90) - pctl(y, 90), a, b)
 
 
 def r3(x: Optional[float]) -> Optional[float]:
@@ -912,10 +917,9 @@ class Bench:
         diffs = [e["cpu_ms_schedstat"] / e["messages"] - c["cpu_ms_schedstat"] / c["messages"] for c, e in zip(clear, enc)]
         if not diffs:
             return {"pairs": 0}
-        rng = random.Random(7)
-        means = sorted(statistics.fmean(rng.choices(diffs, k=len(diffs))) for _ in range(2000))
+        lo, hi = bootstrap_interval(statistics.fmean, diffs)
         return {"pairs": len(diffs), "per_pair_ms": [r3(d) for d in diffs], "mean_ms": r3(statistics.fmean(diffs)),
-                "median_ms": r3(statistics.median(diffs)), "interval_90_ms": [r3(means[100]), r3(means[1899])]}
+                "median_ms": r3(statistics.median(diffs)), "interval_90_ms": [r3(lo), r3(hi)]}
 
     def phase_encrypted(self) -> None:
         """Encrypted against cleartext, one message at a time, then many stored group sessions.
