@@ -7,8 +7,9 @@ import Testing
 struct CryptoStoreTests {
     let alice = UserID("@alice:x")!
 
-    func database() throws -> AppDatabase {
-        let db = try AppDatabase.inMemory()
+    /// Alice's account in a fresh in-memory database; `queue` when the test needs the connection.
+    func database(_ queue: DatabaseQueue? = nil) throws -> AppDatabase {
+        let db = try queue.map(AppDatabase.init) ?? AppDatabase.inMemory()
         try db.insertAccount(StoredAccount(userID: alice, homeserver: "https://x", deviceID: "D", accessToken: Array("sealed".utf8), stateSince: 1), now: 1)
         return db
     }
@@ -111,8 +112,7 @@ struct CryptoStoreTests {
     /// when a session is added, never when one is updated.
     @Test func updatingAStoredGroupSessionDoesNotSweepTheTable() throws {
         let queue = try DatabaseQueue()
-        let db = try AppDatabase(queue)
-        try db.insertAccount(StoredAccount(userID: alice, homeserver: "https://x", deviceID: "D", accessToken: Array("sealed".utf8), stateSince: 1), now: 1)
+        let db = try database(queue)
         try db.commitCrypto(CryptoCommit(groupSessions: [group("g1"), group("g2")]), for: alice, now: 2)
         let statements = Mutex<[String]>([])
         queue.inDatabase { $0.trace { event in statements.withLock { $0.append("\(event)") } } }
