@@ -62,6 +62,8 @@ struct AccountLoop: Sendable {
         // The first request after a start does not wait for news: the device's trust and the
         // rest of a first answer's work are done at once, not when a long poll with nothing new ends.
         var answered = false
+        // The rooms and senders' names answers need, as stored: read once, then kept up to date by each commit.
+        var roomCache = RoomCache()
         var crypto = CryptoStep(me: me, deviceID: account.deviceID, store: store, sealer: session.sealer, logger: log)
         var trustWatch = TrustWatch(me: me, deviceID: account.deviceID, store: store, board: trust, logger: log)
         await notifier.showUnshown(me, enabled: notificationsEnabled(), presentation: await presentation(nil))
@@ -100,11 +102,11 @@ struct AccountLoop: Sendable {
                 let known: [String: RoomInfo]
                 switch SyncDigest.storedRooms(for: json) {
                 case .none: known = [:]
-                case .only(let ids): known = (try? store.rooms(of: me, among: ids)) ?? [:]
-                case .all: known = (try? store.rooms(of: me)) ?? [:]
+                case .only(let ids): known = (try? roomCache.rooms(among: ids, of: me, in: store)) ?? [:]
+                case .all: known = (try? roomCache.allRooms(of: me, in: store)) ?? [:]
                 }
                 let digest = try SyncDigest.read(json, me: me, known: known, displayName: { room, member in
-                    try? store.displayName(of: member, in: room, for: me)
+                    roomCache.displayName(of: member, in: room, for: me, in: store)
                 }, notify: !first, rules: rules)
                 if let fresh = digest.pushRules { rules = PushRuleEvaluator(rules: PushRuleSet(accountData: fresh, userID: me)) }
                 let unreadHints = await GapCount.hints(digest, since: since, client: client, me: me, rules: rules, store: store)
@@ -115,11 +117,13 @@ struct AccountLoop: Sendable {
                 if !digest.leftRooms.isEmpty { await notifier.withdraw(me, rooms: Set(digest.leftRooms)) }
                 var fresh: [IncomingMessage] = []
                 var showing: ShowingState?
+                var wrote = false
                 // An idle answer that keeps the cursor where it was has nothing to write.
                 if !(commit.changesNothingButTheCursor && commit.nextBatch == since) {
                     let committed = try store.commit(commit, now: Date().timeIntervalSince1970)
+                    roomCache.committed(commit)
                     (fresh, showing) = (committed.fresh, committed.showing)
-                    storage.wrote()
+                    wrote = true
                 }
                 since = digest.nextBatch
                 answered = true
@@ -133,6 +137,8 @@ struct AccountLoop: Sendable {
                     await notifier.show(me, messages: fresh, rooms: digest.rooms(after: known), unreadHints: unreadHints,
                                         showing: showing, presentation: now)
                 }
+                // The database file's check (one stat) waits until the news is on screen.
+                if wrote { storage.wrote() }
                 await notifier.withdraw(me, rooms: digest.readRooms.subtracting(fresh.map(\.roomID)))
                 let changes = digest.changes + decrypted.changes
                 if !changes.isEmpty {
