@@ -32,6 +32,9 @@ struct AccountCrypto: Sendable {
     /// stored before they are uploaded, and marked published only after the server took them.
     static func load(me: UserID, deviceID: String, store: AppDatabase, sealer: Sealer, client: MatrixClient,
                      logger: Logger) async throws -> AccountCrypto {
+        // Tagged once here: every answer's decryption pass logs with it.
+        var logger = logger
+        logger[metadataKey: "account"] = "\(me)"
         var crypto: AccountCrypto
         if let sealed = try store.olmAccount(of: me) {
             let account = try OlmAccount(pickle: sealer.open(bytes: sealed, for: me, purpose: "olm-account"))

@@ -37,9 +37,7 @@ struct DecryptionPass {
         me = crypto.me
         store = crypto.store
         sealer = crypto.sealer
-        var log = crypto.logger
-        log[metadataKey: "account"] = "\(crypto.me)"
-        logger = log
+        logger = crypto.logger
         self.now = now
         account = crypto.account
         cache = crypto.groupCache
